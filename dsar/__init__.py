@@ -1,0 +1,1 @@
+"""dsar: DSAR workflow engine for Korean privacy law."""
