@@ -16,9 +16,6 @@ from jsonschema import Draft202012Validator
 from dsar.errors import DefinitionProblem
 from dsar.workflow.yamlio import LineMap
 
-NOTICE_TEMPLATE_DIRS = ("letters", "email")
-
-
 @lru_cache(maxsize=4)
 def _validator(schema_path: Path) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
@@ -111,4 +108,8 @@ def _reach(start: str, outgoing: dict[str, list[str]]) -> set[str]:
 
 
 def _template_exists(templates_dir: Path, kind: str) -> bool:
-    return any((templates_dir / d / f"{kind}.html.j2").is_file() for d in NOTICE_TEMPLATE_DIRS)
+    """A notice kind the catalogue knows, whose HTML and text templates are both present."""
+    from dsar.letters.catalog import NOTICE_KINDS
+
+    spec = NOTICE_KINDS.get(kind)
+    return spec is not None and all((templates_dir / f"{spec.template}.{ext}.j2").is_file() for ext in ("html", "txt"))

@@ -1,0 +1,73 @@
+"""Outgoing mail behind a transport interface: SMTP in production and tests, a folder of .eml files for demos."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from pathlib import Path
+from typing import Protocol
+
+from dsar.errors import ServiceUnavailable
+from dsar.settings import get_settings
+
+
+class DeliveryFailed(ServiceUnavailable):
+    code = "delivery_failed"
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpTransport:
+    def __init__(self, host: str, port: int, *, user: str = "", password: str = "", starttls: bool = False) -> None:
+        self.host, self.port, self.user, self.password, self.starttls = host, port, user, password, starttls
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryFailed(f"SMTP {self.host}:{self.port} 전송 실패: {type(exc).__name__}: {exc}") from exc
+
+
+class FileTransport:
+    """Writes each message as `<message-id>.eml` into a folder: what the demo uses instead of a mail server."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
+        (self.directory / f"{name}.eml").write_bytes(bytes(message))
+
+
+def default_transport() -> Transport:
+    s = get_settings()
+    if s.mail_transport == "file":
+        return FileTransport(s.data_dir / "outbox")
+    return SmtpTransport(s.smtp_host, s.smtp_port, user=s.smtp_user, password=s.smtp_password, starttls=s.smtp_starttls)
+
+
+def build_message(
+    *, to: str, subject: str, text: str, html: str | None, message_id: str, sender_name: str,
+    in_reply_to: str | None = None,
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = formataddr((sender_name, get_settings().mail_from))
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = msg["References"] = in_reply_to
+    msg.set_content(text, charset="utf-8")
+    if html:
+        msg.add_alternative(html, subtype="html", charset="utf-8")
+    return msg

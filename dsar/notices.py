@@ -1,0 +1,221 @@
+"""Notices in the outbox: built from a case, rendered, stored with their hash, then delivered once.
+
+`create` runs inside the engine's transaction (the notice exists exactly when its transition does);
+`deliver` is what the `notices` Celery task calls: it claims the notice with one atomic UPDATE, so two workers
+can never both send it, and records every failure on the notice where staff can see it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from dsar import audit
+from dsar.calendar_kr import kst_date
+from dsar.clock import Clock, SystemClock
+from dsar.letters import NOTICE_KINDS, NoticeContext, render_notice
+from dsar.mail import DeliveryFailed, Transport, build_message
+from dsar.models import Notice, Request, WorkflowVersion, utcnow
+from dsar.settings import get_settings
+
+DEFAULT_REQUIRED = {
+    "verification_request": ["성명과 연락처(요청하신 분이 본인임을 확인할 수 있는 정보)"],
+    "supplement_request": ["요청하실 개인정보의 범위(항목, 기간)"],
+}
+
+
+def _contact(c: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not c:
+        return None
+    return {k: c.get(k) for k in ("name", "title", "department", "phone", "email")}
+
+
+def org_context(definition: dict[str, Any]) -> dict[str, Any]:
+    contacts = definition.get("contacts", [])
+    settings = definition.get("settings", {})
+    officer = next((c for c in contacts if c["role"] == "책임자"), None)
+    if officer is not None and not officer.get("email") and settings.get("officer_email"):
+        officer = {**officer, "email": settings["officer_email"]}
+    return {
+        "name": definition["organisation"]["name"],
+        "slug": definition["organisation"]["slug"],
+        "officer": _contact(officer),
+        "handler": _contact(next((c for c in contacts if c["role"] == "담당자"), None)),
+        "complaint_bodies": [
+            {"name": b["name"], "url": b.get("url"), "phone": b.get("phone")}
+            for b in definition.get("complaint_bodies", [])
+        ],
+        "objection_procedure": settings.get("objection_procedure"),
+    }
+
+
+def build_context(
+    session: Session, request: Request, kind: str, *, decision: dict[str, Any] | None, clock: Clock,
+    staff: dict[str, Any] | None = None,
+) -> NoticeContext:
+    version = session.get(WorkflowVersion, request.workflow_version_id)
+    assert version is not None and request.right is not None and request.due_date is not None
+    today = kst_date(clock.now())
+    case = {
+        "number": request.number, "right": request.right, "rights": request.rights,
+        "received_at": request.received_at.isoformat(), "due_date": request.due_date.isoformat(),
+        "due_basis": request.due_basis.get("basis", []), "due_statutory": request.due_basis.get("statutory", True),
+        "channel": request.channel,
+        "requester": {"name": request.requester_name, "email": request.requester_email,
+                      "phone": request.requester_phone},
+        "agent": {"kind": request.agent_kind} if request.agent_kind else None,
+        "details": request.details or None,
+        "stage": request.stage,
+    }
+    return NoticeContext.from_dict({
+        "org": org_context(version.definition),
+        "notice_date": today.isoformat(),
+        "case": case,
+        "decision": _decision(version.definition, request, kind, decision or {}, today),
+        "staff": staff,
+    })
+
+
+def _decision(
+    definition: dict[str, Any], request: Request, kind: str, d: dict[str, Any], today: Any
+) -> dict[str, Any] | None:
+    spec = NOTICE_KINDS[kind]
+    out: dict[str, Any] = {}
+    if spec.outcomes:
+        out["outcome"] = d.get("outcome") if d.get("outcome") in spec.outcomes else sorted(spec.outcomes)[0]
+    if d.get("reason"):
+        out["reason"] = d["reason"]
+    ground = d.get("ground")
+    if ground:
+        out["legal_ground"] = {"article": full_article(ground["article"]), "text": ground["text"],
+                               "code": ground["code"]}
+    for key in ("items", "withheld_items", "note", "recipient"):
+        if d.get(key):
+            out[key] = d[key]
+    if d.get("access"):
+        out["access"] = d["access"]
+    elif kind == "access_notice":  # the usual way unless staff say otherwise: a copy to the address it came from
+        out["access"] = {"method": "전자우편으로 사본 송부" if request.requester_email else "우편으로 사본 송부"}
+    if kind in DEFAULT_REQUIRED:
+        wf = definition["workflows"][request.right]
+        out["required"] = {
+            "items": d.get("required_items") or DEFAULT_REQUIRED[kind],
+            "deadline": (today + timedelta(days=d.get("reply_days", 7))).isoformat(),
+            "pauses_clock": kind == "supplement_request"
+            and bool(wf["stages"].get("awaiting_requester", {}).get("pauses_clock")),
+            "how": "이 메일에 회신해 주십시오(제목의 사건 번호를 그대로 두어 주십시오).",
+        }
+    if ground and ground.get("code") == "retention_required":
+        wanted = set(d.get("retention_items") or [])
+        out["retention_rules"] = [
+            {"item": r["item"], "period": r["period"], "basis": r.get("basis") or "관계 법령"}
+            for r in definition.get("retention", []) if not wanted or r["item"] in wanted
+        ]
+    if d.get("extension_days") and request.extensions:
+        out["extension"] = {"days": d["extension_days"], "reason": d.get("reason") or "",
+                            "new_due": request.due_date.isoformat() if request.due_date else None,
+                            "count": len(request.extensions)}
+    return out or None
+
+
+def full_article(article: str) -> str:
+    """Workflow files cite "법 제36조제1항 단서" / "영 제42조의8제1항"; a letter names the law in full."""
+    for short, name in (("법 ", "개인정보 보호법 "), ("영 ", "개인정보 보호법 시행령 ")):
+        if article.startswith(short):
+            return name + article[len(short):]
+    return article
+
+
+def create(
+    session: Session, request: Request, kind: str, *, actor: str, clock: Clock | None = None,
+    decision: dict[str, Any] | None = None, approved_by: str | None = None,
+    staff: dict[str, Any] | None = None, dedupe_key: str | None = None,
+) -> Notice:
+    """Render and store a notice for the case; queue it, or hold it as a draft when it awaits approval.
+
+    A staff e-mail goes to `staff["email"]` instead of the requester.
+    """
+    clock = clock or SystemClock()
+    context = build_context(session, request, kind, decision=decision, clock=clock, staff=staff)
+    rendered = render_notice(kind, context, override_dir=override_dir(context.org.slug))
+    seq = session.exec(
+        select(func.count()).select_from(Notice).where(Notice.request_id == request.id, Notice.kind == kind)
+    ).one() + 1
+    outcome = context.decision.outcome if context.decision else None
+    needs_approval = NOTICE_KINDS[kind].needs_approval(outcome)
+    recipient = staff.get("email") if staff else request.requester_email
+    status = "queued" if recipient else "manual"  # no e-mail: staff print and post it
+    if needs_approval and not approved_by:
+        status = "draft"
+    notice = Notice(
+        request_id=request.id, kind=kind, seq=seq, recipient=recipient, subject=rendered.subject, dedupe_key=dedupe_key,
+        html=rendered.html, text=rendered.text, sha256=rendered.sha256, template_version=rendered.template_version,
+        context={"json": rendered.context_json}, status=status, requires_approval=needs_approval,
+        approved_by=approved_by, message_id=f"<{request.number}.{kind}.{seq}@{_mail_domain()}>",
+    )
+    session.add(notice)
+    session.flush()
+    audit.record(
+        session, "notice.rendered", actor=actor, org_id=request.org_id, request_id=request.id,
+        details={"notice_id": notice.id, "kind": kind, "sha256": rendered.sha256, "status": status,
+                 "template_version": rendered.template_version},
+    )
+    return notice
+
+
+def override_dir(slug: str) -> Path | None:
+    """An organisation's own templates (same file names) live in templates/orgs/<slug>/ and win over defaults."""
+    folder = get_settings().templates_dir / "orgs" / slug
+    return folder if folder.is_dir() else None
+
+
+def _mail_domain() -> str:
+    return get_settings().mail_from.rsplit("@", 1)[-1]
+
+
+def pending_ids(session: Session) -> list[int]:
+    return list(session.exec(select(Notice.id).where(col(Notice.status).in_(["queued", "failed"]))))  # type: ignore[arg-type]
+
+
+def deliver(session: Session, notice_id: int, transport: Transport, *, actor: str = "outbox") -> Notice:
+    """Send one notice if it is still waiting; idempotent (a sent notice is never sent again)."""
+    claim = (
+        update(Notice)
+        .where(col(Notice.id) == notice_id, col(Notice.status).in_(["queued", "failed"]))
+        .values(status="sending", attempts=Notice.attempts + 1)
+    )
+    claimed = session.exec(claim).rowcount == 1  # type: ignore[call-overload]
+    session.commit()
+    notice = session.get(Notice, notice_id, populate_existing=True)
+    if notice is None or not claimed:
+        return notice  # type: ignore[return-value]
+    request = session.get(Request, notice.request_id) if notice.request_id else None
+    org_name = (request and _org_name(session, request)) or "개인정보 보호 담당"
+    message = build_message(
+        to=notice.recipient or "", subject=notice.subject, text=notice.text, html=notice.html,
+        message_id=notice.message_id, sender_name=org_name,
+    )
+    try:
+        transport.send(message)
+    except DeliveryFailed as exc:
+        notice.status, notice.last_error = "failed", exc.message
+        audit.record(session, "notice.failed", actor=actor, org_id=request.org_id if request else None,
+                     request_id=notice.request_id, details={"notice_id": notice.id, "attempt": notice.attempts})
+        session.add(notice)
+        session.commit()
+        raise
+    notice.status, notice.sent_at, notice.last_error = "sent", utcnow(), None
+    audit.record(session, "notice.sent", actor=actor, org_id=request.org_id if request else None,
+                 request_id=notice.request_id, details={"notice_id": notice.id, "kind": notice.kind})
+    session.add(notice)
+    session.commit()
+    return notice
+
+
+def _org_name(session: Session, request: Request) -> str | None:
+    version = session.get(WorkflowVersion, request.workflow_version_id) if request.workflow_version_id else None
+    return version.definition["organisation"]["name"] if version else None
