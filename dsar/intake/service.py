@@ -1,0 +1,227 @@
+"""Intake: store every message raw first, then parse, classify, thread, deduplicate, route and open cases.
+
+`store` and `process` are separate steps with a commit between them: once `store` returns, the message is
+safe in the database whatever happens next, and `process` (a Celery task, or inline) can be retried.
+Processing the same message twice opens no second case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from email.parser import BytesHeaderParser
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from dsar import audit, engine
+from dsar.clock import Clock
+from dsar.intake.classify import classify
+from dsar.intake.parse import ParsedMessage, parse_message
+from dsar.intake.routing import route
+from dsar.models import InboundMessage, Notice, Organisation, Request
+from dsar.pii import mask_pii
+from dsar.settings import get_settings
+
+CASE_NUMBER = re.compile(r"DSAR-\d{4}-\d{6}", re.IGNORECASE)
+
+
+@dataclass
+class IntakeResult:
+    """What became of one message; the keys of `dsar intake eml --json`."""
+
+    inbound_id: int
+    status: str  # processed | quarantined | not_a_request | stored
+    request_id: str | None = None
+    cases: list[str] = field(default_factory=list)
+    org: str | None = None
+    rights: list[str] = field(default_factory=list)
+    agent: bool = False
+    agent_kind: str | None = None
+    not_a_request: bool = False
+    duplicate_of: str | None = None
+    thread_of: str | None = None
+    due: str | None = None
+    problem: dict[str, str] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _header_message_id(raw: bytes) -> str | None:
+    try:
+        value = BytesHeaderParser().parsebytes(raw[:65536]).get("Message-ID")
+    except Exception:  # a message too broken to read headers from is still stored
+        return None
+    value = str(value or "").strip().strip("<>").strip()
+    return value[:998] or None
+
+
+def store(session: Session, raw: bytes, *, source: str, clock: Clock) -> tuple[InboundMessage, bool]:
+    """Keep the message exactly as it came. The same Message-ID twice gives back the first row (created=False)."""
+    message_id = _header_message_id(raw)
+    if message_id:
+        existing = session.exec(select(InboundMessage).where(InboundMessage.message_id == message_id)).first()
+        if existing is not None:
+            return existing, False
+    row = InboundMessage(
+        received_at=clock.now(), source=source, sha256=hashlib.sha256(raw).hexdigest(),
+        message_id=message_id, raw=raw,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # the same message arrived concurrently: the other copy won
+        existing = session.exec(select(InboundMessage).where(InboundMessage.message_id == message_id)).one()
+        return existing, False
+    audit.record(session, "inbound.stored", actor=source, details={"inbound_id": row.id, "sha256": row.sha256})
+    return row, True
+
+
+def process(session: Session, inbound_id: int, *, clock: Clock, actor: str = "intake") -> IntakeResult:
+    inbound = session.get(InboundMessage, inbound_id)
+    if inbound is None:
+        raise ValueError(f"inbound message {inbound_id} does not exist")
+    if inbound.status != "stored":
+        return result_of(session, inbound)
+    parsed = parse_message(inbound.raw)
+    if parsed.problem is not None:
+        inbound.status = "quarantined"
+        inbound.problem_code, inbound.problem_message = parsed.problem.code, parsed.problem.message
+        session.add(inbound)
+        audit.record(session, "inbound.quarantined", actor=actor,
+                     details={"inbound_id": inbound.id, "code": parsed.problem.code})
+        return result_of(session, inbound)
+
+    subject = mask_pii(parsed.subject).text
+    text = mask_pii(parsed.text).text
+    verdict = classify(subject, text, [a.filename or "" for a in parsed.attachments])
+    inbound.summary = {
+        "subject": subject, "sender": parsed.sender, "recipients": parsed.recipients,
+        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
+                        for a in parsed.attachments],
+        "warnings": parsed.warnings,
+        "classification": {"rights": [str(r) for r in verdict.rights], "agent_kind": verdict.agent_kind,
+                           "not_a_request": verdict.not_a_request, "language": verdict.language,
+                           "evidence": verdict.evidence},
+    }
+    thread = _thread(session, parsed, subject)
+    if thread is not None:
+        inbound.status = "processed"
+        inbound.summary = {**inbound.summary, "thread_of": thread.number}
+        audit.record(session, "request.reply_received", actor=actor, org_id=thread.org_id, request_id=thread.id,
+                     details={"inbound_id": inbound.id})
+    elif verdict.not_a_request or not verdict.rights:
+        inbound.status = "not_a_request"
+        audit.record(session, "inbound.not_a_request", actor=actor, details={"inbound_id": inbound.id})
+    else:
+        _open_cases(session, inbound, parsed, subject, text, verdict, clock=clock, actor=actor)
+        inbound.status = "processed"
+    session.add(inbound)
+    session.flush()
+    return result_of(session, inbound)
+
+
+def _open_cases(
+    session: Session, inbound: InboundMessage, parsed: ParsedMessage, subject: str, text: str, verdict: Any,
+    *, clock: Clock, actor: str,
+) -> None:
+    org = route(session, parsed.recipients)
+    received_at = receipt_time(_received_stamp(inbound.raw) or parsed.date, inbound.received_at)
+    rights = [str(r) for r in verdict.rights]
+    for right in rights:
+        duplicate = _duplicate(session, parsed.sender, right, received_at)
+        engine.open_case(
+            session, org=org, right=right, rights=rights, received_at=received_at, actor=actor, clock=clock,
+            inbound_id=inbound.id, channel="email", requester_email=parsed.sender,
+            requester_name=parsed.sender_name, agent_kind=verdict.agent_kind, subject=subject, details=text,
+            classification={"evidence": verdict.evidence, "language": verdict.language},
+            duplicate_of_id=duplicate.id if duplicate else None,
+        )
+
+
+def receipt_time(stamp: datetime | None, arrived: datetime) -> datetime:
+    """When the message reached us: the newest Received: stamp or the Date header, never later than arrival.
+
+    A message imported from a mailbox file arrived long before `dsar intake eml` read it; its clock runs from
+    then. A stamp in the future (a wrong sender clock) or without a zone is ignored.
+    """
+    if stamp is None or stamp.tzinfo is None or stamp > arrived:
+        return arrived
+    return stamp
+
+
+def _received_stamp(raw: bytes) -> datetime | None:
+    """The time in the topmost Received: header (added by the last mail server, ours)."""
+    try:
+        header = BytesHeaderParser().parsebytes(raw[:65536]).get("Received")
+        return parsedate_to_datetime(str(header).rsplit(";", 1)[1].strip()) if header and ";" in str(header) else None
+    except Exception:  # an unreadable stamp is simply not used
+        return None
+
+
+def _thread(session: Session, parsed: ParsedMessage, subject: str) -> Request | None:
+    ids = [i for i in [parsed.in_reply_to, *parsed.references] if i]
+    if ids:
+        wrapped = [f"<{i}>" for i in ids]
+        notice = session.exec(select(Notice).where(col(Notice.message_id).in_(wrapped))).first()
+        if notice is not None and notice.request_id is not None:
+            return session.get(Request, notice.request_id)
+        earlier = session.exec(
+            select(Request).join(InboundMessage, col(Request.inbound_id) == col(InboundMessage.id))
+            .where(col(InboundMessage.message_id).in_(ids)).order_by(col(Request.id))
+        ).first()
+        if earlier is not None:
+            return earlier
+    match = CASE_NUMBER.search(subject)
+    if match:
+        return session.exec(select(Request).where(Request.number == match.group(0).upper())).first()
+    return None
+
+
+def _duplicate(session: Session, sender: str | None, right: str, received_at: datetime) -> Request | None:
+    if not sender:
+        return None
+    since = received_at - timedelta(days=get_settings().duplicate_window_days)
+    return session.exec(
+        select(Request).where(
+            Request.requester_email == sender, Request.right == right, col(Request.received_at) >= since,
+            col(Request.duplicate_of_id).is_(None),
+        ).order_by(col(Request.received_at))
+    ).first()
+
+
+def result_of(session: Session, inbound: InboundMessage) -> IntakeResult:
+    cases = list(session.exec(select(Request).where(Request.inbound_id == inbound.id).order_by(col(Request.id))))
+    cls = inbound.summary.get("classification", {})
+    result = IntakeResult(
+        inbound_id=inbound.id or 0, status=inbound.status, rights=cls.get("rights", []),
+        agent=cls.get("agent_kind") is not None, agent_kind=cls.get("agent_kind"),
+        not_a_request=inbound.status == "not_a_request", thread_of=inbound.summary.get("thread_of"),
+        problem={"code": inbound.problem_code, "message": inbound.problem_message or ""}
+        if inbound.problem_code else None,
+    )
+    if result.thread_of:
+        result.request_id = result.thread_of
+    if cases:
+        first = cases[0]
+        org = session.get(Organisation, first.org_id) if first.org_id else None
+        result.request_id, result.cases = first.number, [c.number or "" for c in cases]
+        result.org = org.slug if org else None
+        result.due = first.due_date.isoformat() if first.due_date else None
+        dup = session.get(Request, first.duplicate_of_id) if first.duplicate_of_id else None
+        result.duplicate_of = dup.number if dup else None
+    return result
+
+
+def queued_notices(session: Session, inbound_id: int) -> list[int]:
+    """Notices the processing of this message queued (to hand to the outbox after commit)."""
+    return list(session.exec(
+        select(Notice.id).join(Request, col(Notice.request_id) == col(Request.id))
+        .where(Request.inbound_id == inbound_id, Notice.status == "queued")
+    ))  # type: ignore[arg-type]

@@ -1,0 +1,35 @@
+"""Celery configuration. Queues are named by concern so that each can get its own workers:
+
+- `intake`: turning stored messages into cases (bursty after a breach);
+- `notices`: delivering the outbox (acknowledgements, letters, staff e-mail);
+- `reminders`: the periodic sweeps (deadline reminders, outbox recovery).
+"""
+
+from celery import Celery
+
+from dsar.settings import get_settings
+
+settings = get_settings()
+
+app = Celery("dsar", broker=settings.broker_url, include=["tasks.intake", "tasks.notices", "tasks.reminders"])
+app.conf.update(
+    task_always_eager=settings.celery_eager,
+    task_eager_propagates=True,
+    task_ignore_result=True,
+    result_backend=settings.result_backend or None,
+    task_acks_late=True,  # a task whose worker dies is delivered again; every task is idempotent
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_default_queue="intake",
+    task_routes={
+        "tasks.intake.*": {"queue": "intake"},
+        "tasks.notices.*": {"queue": "notices"},
+        "tasks.reminders.*": {"queue": "reminders"},
+    },
+    broker_connection_retry_on_startup=True,
+    timezone="Asia/Seoul",
+    beat_schedule={
+        "deadline-reminders": {"task": "tasks.reminders.sweep", "schedule": 300.0},
+        "outbox-recovery": {"task": "tasks.notices.sweep_outbox", "schedule": 60.0},
+    },
+)

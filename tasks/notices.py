@@ -1,0 +1,33 @@
+"""Outbox tasks: deliver one notice (retried with backoff), and re-queue what was left behind."""
+
+from datetime import timedelta
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import col, select
+
+from dsar import notices
+from dsar.db import session_scope
+from dsar.mail import DeliveryFailed, default_transport
+from dsar.models import Notice, utcnow
+from tasks.app import app
+
+
+@app.task(autoretry_for=(DeliveryFailed, OperationalError), retry_backoff=True, retry_backoff_max=600,
+          max_retries=12)
+def deliver_notice(notice_id: int) -> str:
+    with session_scope() as session:
+        notice = notices.deliver(session, notice_id, default_transport())
+        return notice.status if notice else "missing"
+
+
+@app.task
+def sweep_outbox(older_than_seconds: int = 120) -> int:
+    """Queue again the notices still waiting (a lost message, a broker that was down when they were made)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with session_scope() as session:
+        ids = list(session.exec(
+            select(Notice.id).where(col(Notice.status).in_(["queued", "failed"]), col(Notice.created_at) < cutoff)
+        ))
+    for notice_id in ids:
+        deliver_notice.delay(notice_id)
+    return len(ids)
