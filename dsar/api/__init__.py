@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): the mail webhook and health check now; the staff console grows here."""

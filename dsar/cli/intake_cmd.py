@@ -1,0 +1,62 @@
+"""`dsar intake eml`: take in e-mail files the way the mail hooks do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dsar.cli import emit
+from dsar.clock import SystemClock
+from dsar.db import session_scope, upgrade
+from dsar.errors import InvalidInput
+from dsar.intake import service
+
+intake = typer.Typer(help="요구 접수 (take in requests)", no_args_is_help=True)
+
+
+def ingest_files(files: list[Path], *, source: str = "cli") -> list[dict]:
+    """Store each file raw, process it, and hand the notices it queued to the outbox (a worker, or inline)."""
+    from tasks.notices import deliver_notice
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise InvalidInput(f"파일이 없습니다: {', '.join(missing)} (file not found)", files=missing)
+    upgrade()
+    clock, results = SystemClock(), []
+    for path in files:
+        with session_scope() as session:
+            inbound, _ = service.store(session, path.read_bytes(), source=source, clock=clock)
+        with session_scope() as session:
+            result = service.process(session, inbound.id or 0, clock=clock)
+            notice_ids = service.queued_notices(session, inbound.id or 0)
+        for notice_id in notice_ids:
+            deliver_notice.delay(notice_id)
+        results.append({"file": str(path), **result.as_dict()})
+    return results
+
+
+@intake.command("eml")
+def eml_cmd(
+    files: list[Path] = typer.Argument(..., help="RFC 5322 message files (.eml)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Take in e-mail files: store, classify, route, open cases, acknowledge."""
+    results = ingest_files(files)
+    lines = []
+    for r in results:
+        if r["status"] == "quarantined":
+            lines.append(f"{r['file']}: 격리됨 ({r['problem']['code']}: {r['problem']['message']})")
+        elif r["not_a_request"]:
+            lines.append(f"{r['file']}: 요구가 아님 (보관, 검토 목록)")
+        elif r["thread_of"]:
+            lines.append(f"{r['file']}: {r['thread_of']}의 회신으로 연결")
+        else:
+            extra = f", 중복: {r['duplicate_of']}" if r["duplicate_of"] else ""
+            lines.append(f"{r['file']}: {', '.join(r['cases'])} [{r['org'] or '미배정'}] "
+                         f"{'·'.join(r['rights'])} 기한 {r['due']}{extra}")
+    emit(results, as_json, "\n".join(lines))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(intake, name="intake")
