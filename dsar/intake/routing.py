@@ -12,7 +12,8 @@ def route(session: Session, recipients: list[str]) -> Organisation | None:
     addresses = [r.lower() for r in recipients]
     keys = addresses + ["@" + a.rsplit("@", 1)[1] for a in addresses if "@" in a]
     if keys:
-        rows = {r.address: r.org_id for r in session.exec(select(RouteAddress).where(col(RouteAddress.address).in_(keys)))}
+        query = select(RouteAddress).where(col(RouteAddress.address).in_(keys))
+        rows = {r.address: r.org_id for r in session.exec(query)}
         for key in keys:  # exact addresses first, in header order; then domains
             if key in rows:
                 return session.get(Organisation, rows[key])

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from dsar.errors import DefinitionProblem
 from dsar.workflow.yamlio import LineMap
 
+
 @lru_cache(maxsize=4)
 def _validator(schema_path: Path) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
