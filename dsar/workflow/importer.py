@@ -34,7 +34,7 @@ def import_policy(session: Session, policy: Path, out_dir: Path, *, actor: str =
     if not extract.get("org") or not extract.get("slug"):
         missing = "조직 이름" if not extract.get("org") else "웹사이트나 연락 전자우편의 도메인"
         raise PolicyError(
-            f"{policy}: 처리방침에서 {missing}을(를) 찾지 못해 워크플로 파일 이름을 정할 수 없습니다. "
+            f"처리방침에서 {missing}을 찾지 못해 워크플로 파일 이름을 정할 수 없습니다. "
             "처리방침 첫머리에 회사 이름과 개인정보 보호책임자 전자우편을 적은 뒤 다시 가져오세요 "
             f"(no organisation name or domain found in {policy.name})",
             path=str(policy),
