@@ -100,7 +100,8 @@ def process(session: Session, inbound_id: int, *, clock: Clock, actor: str = "in
 
     subject = mask_pii(parsed.subject).text
     text = mask_pii(parsed.text).text
-    verdict = classify(subject, text, [a.filename or "" for a in parsed.attachments])
+    verdict = classify(subject, text, [a.filename or "" for a in parsed.attachments],
+                       auto_submitted=parsed.auto_submitted)
     inbound.summary = {
         "subject": subject, "sender": parsed.sender, "recipients": parsed.recipients,
         "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
