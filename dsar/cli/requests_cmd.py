@@ -115,8 +115,8 @@ def show_cmd(ref: str = typer.Argument(..., help="Case number (DSAR-2026-000001)
             "requester": {"name": r.requester_name, "email": r.requester_email},
             "due_basis": r.due_basis, "classification": r.classification,
             "allowed": engine.allowed(session, r),
-            "notices": [{"id": n.id, "kind": n.kind, "status": n.status, "subject": n.subject, "sha256": n.sha256}
-                        for n in _notices(session, r)],
+            "notices": [{"id": n.id, "kind": n.kind, "status": n.status, "subject": n.subject, "sha256": n.sha256,
+                         "attempts": n.attempts, "last_error": n.last_error} for n in _notices(session, r)],
             "audit": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details}
                       for e in audit.events_for(session, r.id or 0)],
         })
@@ -124,7 +124,8 @@ def show_cmd(ref: str = typer.Argument(..., help="Case number (DSAR-2026-000001)
     human = [f"{data['request_id']}  {data['org'] or '미배정'}  {data['right']}  {data['stage_label']}",
              f"기한 {data['due']}"] + [f"  {line}" for line in r.due_basis.get("basis", [])]
     human += ["가능한 처리: " + (", ".join(f"{a['name']}({a['label']})" for a in data["allowed"]) or "없음")]
-    human += [f"통지 {n['kind']} [{n['status']}] {n['subject']}" for n in data["notices"]]
+    human += [f"통지 {n['kind']} [{n['status']}] {n['subject']}" + (f" — {n['last_error']}" if n["last_error"] else "")
+              for n in data["notices"]]
     human += [f"{e['at']}  {e['actor']}  {e['action']}" for e in data["audit"]]
     emit(data, as_json, "\n".join(human))
 

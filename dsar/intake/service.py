@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from dsar import audit, engine
 from dsar.clock import Clock
+from dsar.intake.bounces import is_bounce, record_bounce
 from dsar.intake.classify import classify
 from dsar.intake.parse import ParsedMessage, parse_message
 from dsar.intake.routing import route
@@ -35,7 +36,7 @@ class IntakeResult:
     """What became of one message; the keys of `dsar intake eml --json`."""
 
     inbound_id: int
-    status: str  # processed | quarantined | not_a_request | stored
+    status: str  # processed | quarantined | not_a_request | bounce | stored
     request_id: str | None = None
     cases: list[str] = field(default_factory=list)
     org: str | None = None
@@ -96,6 +97,10 @@ def process(session: Session, inbound_id: int, *, clock: Clock, actor: str = "in
         session.add(inbound)
         audit.record(session, "inbound.quarantined", actor=actor,
                      details={"inbound_id": inbound.id, "code": parsed.problem.code})
+        return result_of(session, inbound)
+    if is_bounce(inbound.raw) and record_bounce(session, inbound.raw, inbound_id=inbound.id or 0, actor=actor):
+        inbound.status = "bounce"
+        session.add(inbound)
         return result_of(session, inbound)
 
     subject = mask_pii(parsed.subject).text
