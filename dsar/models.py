@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -85,6 +85,15 @@ class Request(SQLModel, table=True):
     """
 
     __mapper_args__ = {"version_id_col": _ROW_VERSION}  # optimistic locking: two staff cannot both win
+    __table_args__ = (
+        # the staff queue and case list, by organisation / assignee, sorted by due date (migration 0002)
+        Index("ix_request_queue", "org_id", "closed", "due_date", "id"),
+        Index("ix_request_all_queue", "closed", "due_date", "id"),
+        Index("ix_request_assignee_queue", "assignee_id", "closed", "due_date", "id"),
+        Index("ix_request_org_right_stage", "org_id", "closed", "right", "stage"),
+        # the deadline sweep reads open cases by due date only (migration 0003)
+        Index("ix_request_open_due", "due_date", postgresql_where=text("NOT closed"), sqlite_where=text("closed = 0")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     number: str | None = Field(default=None, unique=True, max_length=20)  # DSAR-2026-000123
     org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
@@ -149,7 +158,8 @@ class Notice(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     template_version: str = Field(max_length=20)
     context: dict[str, Any] = _json()
-    status: str = Field(default="queued", max_length=20, index=True)  # draft|queued|sending|sent|failed|manual
+    # draft|queued|sending|sent|failed|manual; held|void: a verification code e-mail (dsar/verification.py)
+    status: str = Field(default="queued", max_length=20, index=True)
     requires_approval: bool = False
     approved_by: str | None = None
     attempts: int = 0

@@ -40,6 +40,19 @@ class Settings(BaseSettings):
 
     secret_key: str = Field(DEV_SECRET, description="Signs sessions and webhook HMACs; must be set in production")
     webhook_token: str = Field("", description="Shared secret the mail system sends as X-DSAR-Token (empty: off)")
+
+    # Intake channels: dsar/api/intake.py (webhook, web form, staff entry), dsar/intake/mailbox.py (polling)
+    intake_requeue_seconds: int = Field(
+        300, description="A message still 'stored' (not yet processed) this long after arrival is queued again"
+    )
+    maildir_path: Path | None = Field(None, description="Maildir to take mail from (new/ and cur/); empty: off")
+    imap_host: str = Field("", description="IMAP server to take mail from; empty: off")
+    imap_port: int = Field(993, description="IMAP port (993 with imap_ssl, usually 143 without)")
+    imap_user: str = Field("", description="IMAP login")
+    imap_password: str = Field("", description="IMAP password")
+    imap_ssl: bool = Field(True, description="Connect with TLS (IMAPS); false: plain IMAP (loopback or tests only)")
+    imap_folder: str = Field("INBOX", description="IMAP folder to take mail from")
+    poll_seconds: float = Field(60.0, description="Celery beat interval of the Maildir/IMAP poll")
     default_org: str = Field("", description="Slug of the organisation that receives mail no address matches")
     duplicate_window_days: int = Field(30, description="Same requester + same right within this window is a duplicate")
     extra_holidays: list[str] = Field(
@@ -48,11 +61,45 @@ class Settings(BaseSettings):
     internal_days_without_delay: int = Field(
         10, description="Internal target in days for rights the law says to answer 'without delay' (not statutory)"
     )
+    session_hours: int = Field(12, description="How long a staff console sign-in lasts, in hours")
+    login_max_failures: int = Field(5, description="Failed sign-ins in a row before a staff account is locked")
+    login_lock_minutes: int = Field(15, description="How long a staff account stays locked after too many failures")
+    secure_cookies: bool = Field(False, description="Send console cookies over HTTPS only (set true behind TLS)")
+
+    # Identity checks (본인확인) and reminders: dsar/verification.py, dsar/reminders.py
+    verification_code_ttl_minutes: int = Field(10, description="How long an e-mail or SMS verification code is valid")
+    verification_max_attempts: int = Field(5, description="Wrong entries of one verification code before it locks")
+    verification_max_codes: int = Field(5, description="Verification codes one case may be sent (stops code bombing)")
+    verification_remind_after_days: int = Field(
+        3, description="Days after verification started before the requester is reminded once"
+    )
+    verification_close_after_days: int = Field(
+        7, description="Days after verification started before an unverified case is closed (close_unverified)"
+    )
+    unverified_closure_preapproved: bool = Field(
+        True, description="The officer approved the standing rule, so the automatic 본인확인 불가 종결 notice goes out "
+        "without a case-by-case approval; false holds each one as a draft for the officer",
+    )
+    sms_transport: str = Field("log", description="SMS sender for verification codes: log (append to sms_log_file)")
+    sms_log_file: Path = Field(Path(""), description="File the log SMS transport appends to; empty: data_dir/sms.log")
+    reminder_sweep_seconds: float = Field(300.0, description="Celery beat interval of the deadline/verification sweep")
+    reminder_chunk_size: int = Field(200, description="Reminders per task when the sweep fans work out to the workers")
+    digest_hour: int = Field(8, description="Hour (Asia/Seoul) from which the daily digest of open cases is sent")
+    clock_file: Path | None = Field(
+        None, description="Simulated time for tests: a file holding an ISO-8601 instant that tasks read as 'now' "
+        "(refused in production)",
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:
         if self.env == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("DSAR_SECRET_KEY is still the development default: set a long random value")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_simulated_clock(self) -> Settings:
+        if self.env == "production" and self.clock_file is not None and str(self.clock_file) not in ("", "."):
+            raise ValueError("DSAR_CLOCK_FILE is a test-only simulated clock: unset it in production")
         return self
 
     @property

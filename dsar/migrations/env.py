@@ -3,7 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import dsar.auth.models  # noqa: F401  (staff accounts, tokens, notes)
 import dsar.models  # noqa: F401  (registers the tables)
+import dsar.verification_models  # noqa: F401  (identity checks)
 from dsar.db import get_engine
 
 target_metadata = SQLModel.metadata
