@@ -1,17 +1,24 @@
 """Where "now" comes from.
 
 Deadlines, reminders and the scheduler ask a `Clock` for the time instead of calling `datetime.now`, so tests
-and simulations move time by hand (`FixedClock`) and never patch the standard library.
+and simulations move time by hand (`FixedClock`) and never patch the standard library. Processes (Celery beat
+and workers) get theirs from `clock_from_settings()`: the real clock, or, when `DSAR_CLOCK_FILE` is set, a
+`FileClock` whose time another process moves by rewriting one file.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from dsar.errors import InvalidInput
+from dsar.errors import InvalidInput, ServiceUnavailable
+from dsar.settings import get_settings
 
-__all__ = ["Clock", "FixedClock", "SystemClock", "require_aware"]
+__all__ = [
+    "Clock", "FileClock", "FixedClock", "SystemClock", "clock_from_settings", "require_aware", "write_clock_file",
+]
 
 
 @runtime_checkable
@@ -77,3 +84,48 @@ class FixedClock:
 
     def __repr__(self) -> str:
         return f"FixedClock({self._now.isoformat()})"
+
+
+class FileClock:
+    """Simulated time shared between processes: every `now()` reads the instant written in a file.
+
+    A test runs real Celery beat and worker processes and moves their time by rewriting the file
+    (`write_clock_file`, an atomic replace, so a reader never sees half a timestamp).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def now(self) -> datetime:
+        try:
+            text = self.path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ServiceUnavailable(
+                f"simulated clock file {self.path} cannot be read ({exc.strerror}): write an ISO-8601 instant "
+                "into it, or unset DSAR_CLOCK_FILE to use the real clock"
+            ) from exc
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(
+                f"simulated clock file {self.path} holds {text[:40]!r}, not an ISO-8601 instant "
+                "such as 2026-11-23T10:00:00+09:00", field="clock_file",
+            ) from None
+        return require_aware(moment, "clock_file").astimezone(UTC)
+
+    def __repr__(self) -> str:
+        return f"FileClock({str(self.path)!r})"
+
+
+def write_clock_file(path: Path, at: datetime) -> None:
+    """Set the time a `FileClock` on `path` tells (write a sibling file, then rename it over the old one)."""
+    moment = require_aware(at, "at").astimezone(UTC)
+    tmp = Path(f"{path}.{os.getpid()}.tmp")
+    tmp.write_text(moment.isoformat(), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def clock_from_settings() -> Clock:
+    """The clock a process should use: `FileClock` when `DSAR_CLOCK_FILE` is set, the real clock otherwise."""
+    path = get_settings().clock_file
+    return FileClock(path) if path is not None and str(path) not in ("", ".") else SystemClock()

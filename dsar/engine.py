@@ -13,14 +13,14 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from dsar import audit, notices
+from dsar import assignment, audit, notices
 from dsar.calendar_kr import KST
 from dsar.clock import Clock, SystemClock
 from dsar.deadlines import ClockRules, Due, Extension, KoreanCalendar, Pause, compute_due
-from dsar.errors import Conflict, GuardFailed, NotFound, TransitionError
-from dsar.models import Notice, Organisation, Request, StageEvent, WorkflowVersion
+from dsar.errors import Conflict, GuardFailed, InvalidInput, NotFound, TransitionError
+from dsar.models import ContactPerson, Notice, Organisation, Request, StageEvent, WorkflowVersion
 from dsar.settings import get_settings
 from dsar.workflow.definitions import RightWorkflow, right_workflow
 from dsar.workflow.registry import latest_version
@@ -86,7 +86,8 @@ def open_case(
 ) -> Request:
     """Open a case on the organisation's newest workflow version, or unrouted when the organisation is unknown.
 
-    An unrouted case still gets its statutory due date (the clock runs from receipt whoever answers).
+    An unrouted case still gets its statutory due date (the clock runs from receipt whoever answers). A routed
+    case gets its assignee (`dsar.assignment.pick`) unless the caller names one.
     """
     version = latest_version(session, org.id) if org is not None and org.id is not None else None
     request = Request(
@@ -102,6 +103,9 @@ def open_case(
         request.stage = UNROUTED
         rules = ClockRules(days=10, statutory=True, legal_basis="개인정보 보호법 (권리 미확정: 10일 기준)")
     refresh_due(request, rules, clock.now())
+    if wf is not None and request.assignee_id is None and org is not None and org.id is not None:
+        person = assignment.pick(session, org.id)
+        request.assignee_id = person.id if person else None
     session.add(request)
     session.flush()
     request.number = f"DSAR-{received_at.astimezone(KST).year}-{request.id:06d}"
@@ -109,7 +113,8 @@ def open_case(
         session, "request.opened", actor=actor, org_id=request.org_id, request_id=request.id,
         details={"number": request.number, "right": right, "stage": request.stage, "channel": channel,
                  "due": request.due_date.isoformat() if request.due_date else None,
-                 "workflow_version": version.version if version and wf else None},
+                 "workflow_version": version.version if version and wf else None,
+                 "assignee_id": request.assignee_id},
     )
     if wf is not None and wf.spec.get("acknowledgement") and request.requester_email:
         notices.create(session, request, wf.spec["acknowledgement"], actor=actor, clock=clock)
@@ -193,6 +198,47 @@ def advance(
     return request
 
 
+def reassign(
+    session: Session,
+    request: Request,
+    contact_id: int,
+    *,
+    actor: str,
+    clock: Clock | None = None,
+    expected_version: int | None = None,
+    notify: bool = True,
+) -> Request:
+    """Give the case to another of its organisation's active contacts; audited, and the new assignee is told by
+    an `assignment` e-mail through the outbox (unless `notify` is False)."""
+    clock = clock or SystemClock()
+    if expected_version is not None and expected_version != request.row_version:
+        raise Conflict(f"{request.number}은(는) 그 사이 다른 사람이 변경했습니다: 새로 고친 뒤 다시 시도하세요")
+    if request.closed:
+        raise TransitionError(f"{request.number}은(는) 이미 종결되었습니다 (case is closed)")
+    person = session.get(ContactPerson, contact_id)
+    if person is None or person.org_id != request.org_id:
+        raise NotFound(f"담당자 {contact_id}은(는) {request.number}의 조직에 없습니다: 조직의 담당자 목록을 확인하세요")
+    if not person.active:
+        raise InvalidInput(f"담당자 {contact_id}은(는) 현재 처리방침에 없는 사람입니다: 활성 담당자에게 배정하세요",
+                           field="contact_id")
+    if request.assignee_id == contact_id:
+        return request
+    previous, number, now = request.assignee_id, request.number, clock.now()
+    request.assignee_id = contact_id
+    request.updated_at = now
+    session.add(request)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"{number}은(는) 그 사이 다른 사람이 변경했습니다: 새로 고친 뒤 다시 시도하세요") from exc
+    audit.record(session, "request.reassigned", actor=actor, org_id=request.org_id, request_id=request.id, at=now,
+                 details={"from": previous, "to": contact_id, "role": person.role})
+    staff = assignment.staff(person)
+    if notify and staff is not None and request.workflow_version_id is not None:
+        notices.create(session, request, "assignment", actor=actor, clock=clock, staff=staff)
+    return request
+
+
 def _check_guards(
     session: Session, request: Request, wf: RightWorkflow, requires: frozenset[str], *, reason: str | None,
     ground: str | None, officer_approval: str | None, extension_days: int | None,
@@ -212,9 +258,9 @@ def _check_guards(
         missing.append("연장 일수(extension_days)")
     if missing:
         raise GuardFailed(f"이 전이에는 {', '.join(missing)}이(가) 필요합니다", missing=missing)
-    if "notice_sent" in requires:
+    if "notice_sent" in requires:  # a void notice (a verification code that expired unsent) never goes out
         pending = session.exec(
-            select(Notice).where(Notice.request_id == request.id, Notice.status != "sent")
+            select(Notice).where(Notice.request_id == request.id, col(Notice.status).not_in(["sent", "void"]))
         ).all()
         if pending:
             kinds = ", ".join(f"{n.kind}({n.status})" for n in pending)

@@ -19,7 +19,7 @@ from dsar.calendar_kr import kst_date
 from dsar.clock import Clock, SystemClock
 from dsar.letters import NOTICE_KINDS, NoticeContext, render_notice
 from dsar.mail import DeliveryFailed, Transport, build_message
-from dsar.models import Notice, Request, WorkflowVersion, utcnow
+from dsar.models import Notice, Request, WorkflowVersion
 from dsar.settings import get_settings
 
 DEFAULT_REQUIRED = {
@@ -156,11 +156,12 @@ def create(
         html=rendered.html, text=rendered.text, sha256=rendered.sha256, template_version=rendered.template_version,
         context={"json": rendered.context_json}, status=status, requires_approval=needs_approval,
         approved_by=approved_by, message_id=f"<{request.number}.{kind}.{seq}@{_mail_domain()}>",
+        created_at=clock.now(),
     )
     session.add(notice)
     session.flush()
     audit.record(
-        session, "notice.rendered", actor=actor, org_id=request.org_id, request_id=request.id,
+        session, "notice.rendered", actor=actor, org_id=request.org_id, request_id=request.id, at=clock.now(),
         details={"notice_id": notice.id, "kind": kind, "sha256": rendered.sha256, "status": status,
                  "template_version": rendered.template_version},
     )
@@ -181,8 +182,11 @@ def pending_ids(session: Session) -> list[int]:
     return list(session.exec(select(Notice.id).where(col(Notice.status).in_(["queued", "failed"]))))  # type: ignore[arg-type]
 
 
-def deliver(session: Session, notice_id: int, transport: Transport, *, actor: str = "outbox") -> Notice:
+def deliver(
+    session: Session, notice_id: int, transport: Transport, *, actor: str = "outbox", clock: Clock | None = None
+) -> Notice:
     """Send one notice if it is still waiting; idempotent (a sent notice is never sent again)."""
+    clock = clock or SystemClock()
     claim = (
         update(Notice)
         .where(col(Notice.id) == notice_id, col(Notice.status).in_(["queued", "failed"]))
@@ -203,13 +207,13 @@ def deliver(session: Session, notice_id: int, transport: Transport, *, actor: st
         transport.send(message)
     except DeliveryFailed as exc:
         notice.status, notice.last_error = "failed", exc.message
-        audit.record(session, "notice.failed", actor=actor, org_id=request.org_id if request else None,
+        audit.record(session, "notice.failed", actor=actor, org_id=request.org_id if request else None, at=clock.now(),
                      request_id=notice.request_id, details={"notice_id": notice.id, "attempt": notice.attempts})
         session.add(notice)
         session.commit()
         raise
-    notice.status, notice.sent_at, notice.last_error = "sent", utcnow(), None
-    audit.record(session, "notice.sent", actor=actor, org_id=request.org_id if request else None,
+    notice.status, notice.sent_at, notice.last_error = "sent", clock.now(), None
+    audit.record(session, "notice.sent", actor=actor, org_id=request.org_id if request else None, at=clock.now(),
                  request_id=notice.request_id, details={"notice_id": notice.id, "kind": notice.kind})
     session.add(notice)
     session.commit()

@@ -6,6 +6,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from dsar import notices
+from dsar.clock import clock_from_settings
 from dsar.db import session_scope
 from dsar.mail import DeliveryFailed, default_transport
 from dsar.models import Notice, utcnow
@@ -16,7 +17,7 @@ from tasks.app import app
           max_retries=12)
 def deliver_notice(notice_id: int) -> str:
     with session_scope() as session:
-        notice = notices.deliver(session, notice_id, default_transport())
+        notice = notices.deliver(session, notice_id, default_transport(), clock=clock_from_settings())
         return notice.status if notice else "missing"
 
 
