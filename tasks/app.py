@@ -2,7 +2,7 @@
 
 - `intake`: turning stored messages into cases (bursty after a breach);
 - `notices`: delivering the outbox (acknowledgements, letters, staff e-mail);
-- `reminders`: the periodic sweeps (deadline reminders, outbox recovery).
+- `reminders`: the periodic sweeps (deadline reminders and digests, identity-check expiry, outbox recovery).
 """
 
 from celery import Celery
@@ -11,7 +11,8 @@ from dsar.settings import get_settings
 
 settings = get_settings()
 
-app = Celery("dsar", broker=settings.broker_url, include=["tasks.intake", "tasks.notices", "tasks.reminders"])
+app = Celery("dsar", broker=settings.broker_url, include=["tasks.intake", "tasks.notices", "tasks.reminders",
+                                                           "tasks.mailbox"])
 app.conf.update(
     task_always_eager=settings.celery_eager,
     task_eager_propagates=True,
@@ -23,13 +24,16 @@ app.conf.update(
     task_default_queue="intake",
     task_routes={
         "tasks.intake.*": {"queue": "intake"},
+        "tasks.mailbox.*": {"queue": "intake"},
         "tasks.notices.*": {"queue": "notices"},
         "tasks.reminders.*": {"queue": "reminders"},
     },
     broker_connection_retry_on_startup=True,
     timezone="Asia/Seoul",
     beat_schedule={
-        "deadline-reminders": {"task": "tasks.reminders.sweep", "schedule": 300.0},
+        "deadline-reminders": {"task": "tasks.reminders.sweep", "schedule": settings.reminder_sweep_seconds},
         "outbox-recovery": {"task": "tasks.notices.sweep_outbox", "schedule": 60.0},
+        "mailbox-poll": {"task": "tasks.mailbox.poll", "schedule": settings.poll_seconds},
+        "intake-requeue": {"task": "tasks.intake.requeue_stored", "schedule": 60.0},
     },
 )

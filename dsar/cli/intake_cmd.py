@@ -58,5 +58,44 @@ def eml_cmd(
     emit(results, as_json, "\n".join(lines))
 
 
+@intake.command("staff")
+def staff_cmd(
+    org: str = typer.Option(..., "--org", help="organisation slug"),
+    rights: list[str] = typer.Option(..., "--right", help="열람, 정정, 삭제, 처리정지, 동의철회, 전송요구, 자동화결정 "
+                                     "(or the English key); repeat for several"),
+    channel: str = typer.Option(..., "--channel", help="phone | written | visit | fax"),
+    received: str = typer.Option(..., "--received", help="when the request reached you, ISO 8601 "
+                                 "(2026-11-20T14:00+09:00; without a zone: Seoul time)"),
+    name: str = typer.Option(..., "--name", help="requester's name"),
+    email: str = typer.Option("", "--email", help="e-mail for the acknowledgement and the answer"),
+    phone: str = typer.Option("", "--phone"),
+    details: str = typer.Option("", "--details", help="what was asked, in the requester's words"),
+    agent_kind: str = typer.Option("", "--agent-kind", help="법정대리인 | 위임 (when an agent asked)"),
+    actor: str = typer.Option("", "--actor", help="who took the request (default: the login name)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Enter a request taken by phone, letter, visit or fax: opens the case(s); the clock runs from --received."""
+    import getpass
+
+    from dsar.intake import staff
+    from tasks.notices import deliver_notice
+
+    upgrade()
+    entry = staff.StaffEntry(
+        org=org, rights=rights, channel=channel, received_at=staff.parse_received(received), name=name or None,
+        email=email or None, phone=phone or None, details=details, agent_kind=agent_kind or None,
+    )
+    with session_scope() as session:
+        result = staff.enter(session, entry, clock=SystemClock(), actor=actor or f"staff:{getpass.getuser()}")
+    for notice_id in result.notices:
+        deliver_notice.delay(notice_id)
+    human = [f"{', '.join(result.cases)} [{result.org}] {'·'.join(result.rights)} "
+             f"({staff.CHANNELS[result.channel]} 접수) 기한 {result.due}"]
+    if result.duplicate_of:
+        human.append(f"중복: {result.duplicate_of}")
+    human += [f"주의: {w}" for w in result.warnings]
+    emit(result.as_dict(), as_json, "\n".join(human))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(intake, name="intake")

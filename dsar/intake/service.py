@@ -144,7 +144,8 @@ def _open_cases(
         duplicate = _duplicate(session, parsed.sender, right, received_at)
         engine.open_case(
             session, org=org, right=right, rights=rights, received_at=received_at, actor=actor, clock=clock,
-            inbound_id=inbound.id, channel="email", requester_email=parsed.sender,
+            inbound_id=inbound.id, channel="web" if inbound.source == "web" else "email",
+            requester_email=parsed.sender,
             requester_name=parsed.sender_name, agent_kind=verdict.agent_kind, subject=subject, details=text,
             classification={"evidence": verdict.evidence, "language": verdict.language},
             duplicate_of_id=duplicate.id if duplicate else None,

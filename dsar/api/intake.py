@@ -1,0 +1,417 @@
+"""The intake channels over HTTP: the inbound-mail webhook, the web form (JSON and HTML) and staff entry.
+
+    POST /intake/email   raw RFC 5322, or an inbound-mail service's JSON; X-DSAR-Token or X-DSAR-Signature
+    POST /intake/web     the web form as JSON (public)
+    GET  /intake/form    the web form page (?org=<slug>); POST /intake/form is its handler
+    POST /intake/staff   a request taken by phone, letter, visit or fax (X-DSAR-Token for now)
+
+Whatever arrives is stored raw (web requests as a real MIME message) and committed before anything else.
+Every refusal is a 4xx with {"error": {"code", "message"}}, the message in Korean with English in brackets;
+a database that cannot be reached is a 503 (try again), never a 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col, select
+from starlette.requests import ClientDisconnect
+
+from dsar.clock import SystemClock
+from dsar.db import session_scope
+from dsar.errors import DsarError, IntakeError, ServiceUnavailable
+from dsar.intake import service, staff, webform
+from dsar.models import Organisation, RouteAddress
+from dsar.rights import Right
+from dsar.settings import get_settings
+from dsar.workflow.registry import latest_version
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/intake", tags=["intake"])
+
+MAX_MAIL_BYTES = 40 * 1024 * 1024  # a 25 MB message with attachments, base64-encoded inside JSON
+MAX_FORM_BYTES = 15 * 1024 * 1024  # the form and its one 10 MB attachment
+MAX_STAFF_BYTES = 1024 * 1024
+RAW_TYPES = {"message/rfc822", "text/plain", "application/octet-stream"}
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+    def response(self) -> JSONResponse:
+        headers = {"Retry-After": "30"} if self.status == 503 else None
+        return JSONResponse({"error": {"code": self.code, "message": self.message, **self.extra}},
+                            status_code=self.status, headers=headers)
+
+
+def _refusal_of(exc: DsarError, status: int) -> Refusal:
+    extra = {k: v for k, v in exc.context.items() if k != "reason"}
+    return Refusal(status, str(exc.context.get("reason") or exc.code), exc.message, **extra)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise Refusal(413, "too_large", f"본문이 {limit // 1024 // 1024} MB를 넘습니다. 첨부를 줄여 다시 보내세요 "
+                      f"(body larger than {limit // 1024 // 1024} MB)")
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Refusal(413, "too_large", f"본문이 {limit // 1024 // 1024} MB를 넘습니다. 첨부를 줄여 다시 "
+                              f"보내세요 (body larger than {limit // 1024 // 1024} MB)")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise Refusal(400, "incomplete_body", "본문을 받는 중에 연결이 끊겼습니다 (client disconnected)") from None
+    return b"".join(chunks)
+
+
+def _authorise(request: Request, body: bytes | None) -> None:
+    """X-DSAR-Token equal to the webhook token, or X-DSAR-Signature: sha256=<HMAC-SHA256 of the body>.
+
+    With `body` None only the token is checked (before the body is read); a signature waits for the body."""
+    token = get_settings().webhook_token
+    if not token:
+        raise Refusal(403, "webhook_disabled", "수신 웹훅이 꺼져 있습니다: DSAR_WEBHOOK_TOKEN을 설정하세요 "
+                      "(webhook disabled: set DSAR_WEBHOOK_TOKEN)")
+    given = request.headers.get("x-dsar-token", "")
+    signature = request.headers.get("x-dsar-signature", "")
+    if given and hmac.compare_digest(given.encode(), token.encode()):
+        return
+    if signature and not given:
+        if body is None:
+            return  # checked once the body is read
+        algo, _, digest = signature.strip().partition("=")
+        expected = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+        if algo.lower() == "sha256" and hmac.compare_digest(digest.strip().lower().encode(), expected.encode()):
+            return
+    raise Refusal(401, "unauthorised", "인증에 실패했습니다: X-DSAR-Token 또는 X-DSAR-Signature(sha256=<HMAC>)가 "
+                  "없거나 맞지 않습니다 (missing or wrong token/signature)")
+
+
+def _json(body: bytes) -> Any:
+    if not body.strip():
+        raise Refusal(400, "empty_body", "본문이 비어 있습니다 (empty body)")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise Refusal(400, "bad_json", f"JSON을 읽을 수 없습니다: {str(exc)[:120]} (invalid JSON)") from None
+
+
+def _db_down(exc: Exception) -> Refusal:
+    log.error("intake: database unavailable: %s", exc)
+    return Refusal(503, "service_unavailable", "데이터베이스에 연결할 수 없어 지금은 받을 수 없습니다. 잠시 후 다시 "
+                   "보내 주세요 (database unavailable, retry later)")
+
+
+# -- the mail webhook -----------------------------------------------------------------------------------------
+
+
+def _store_and_queue(raw: bytes, source: str) -> tuple[int, bool, str]:
+    from tasks.intake import enqueue
+
+    with session_scope() as session:
+        inbound, created = service.store(session, raw, source=source, clock=SystemClock())
+    if inbound.status == "stored":  # new, or an earlier copy the broker never got
+        try:
+            enqueue(inbound.id or 0)
+        except Exception:  # inline (eager) processing failed: the message is stored, requeue_stored retries
+            log.exception("intake: processing of inbound %s failed; it stays stored", inbound.id)
+    return inbound.id or 0, created, inbound.status
+
+
+@router.post("/email", status_code=202)
+async def intake_email(request: Request) -> JSONResponse:
+    """Take one message from the mail system: stored, committed, then queued for processing (202)."""
+    try:
+        _authorise(request, None)
+        body = await _body(request, MAX_MAIL_BYTES)
+        _authorise(request, body)
+        if not body.strip():
+            raise Refusal(400, "empty_body", "본문이 비어 있습니다: 원본 메시지(RFC 5322)나 JSON을 보내세요 "
+                          "(empty body: send the raw message or the JSON shape)")
+        ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if ctype == "application/json" or ctype.endswith("+json"):
+            now = SystemClock().now()
+            try:
+                raw = webform.message_from_json(_json(body), received_at=now,
+                                                body_sha256=hashlib.sha256(body).hexdigest())
+            except IntakeError as exc:
+                raise _refusal_of(exc, 400) from None
+        elif ctype in RAW_TYPES or not ctype:
+            raw = body
+        else:
+            raise Refusal(415, "unsupported_media_type", f"Content-Type '{ctype}'은(는) 받을 수 없습니다: "
+                          "message/rfc822, text/plain, application/octet-stream 또는 application/json으로 보내세요 "
+                          "(unsupported Content-Type)")
+        try:
+            inbound_id, created, status = await run_in_threadpool(_store_and_queue, raw, "webhook")
+        except (SQLAlchemyError, ServiceUnavailable) as exc:
+            raise _db_down(exc) from None
+    except Refusal as refusal:
+        return refusal.response()
+    return JSONResponse({"inbound_id": inbound_id, "created": created, "status": status}, status_code=202)
+
+
+# -- the web form ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WebOutcome:
+    inbound_id: int
+    created: bool
+    status: str
+    cases: list[str]
+    due: str | None
+    org_name: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"inbound_id": self.inbound_id, "created": self.created, "status": self.status,
+                "request_id": self.cases[0] if self.cases else None, "cases": self.cases, "due": self.due}
+
+
+def _intake_address(org_slug: str) -> tuple[Organisation, str]:
+    with session_scope() as session:
+        org = session.exec(select(Organisation).where(Organisation.slug == org_slug)).first()
+        if org is None:
+            raise IntakeError(f"기관 '{org_slug}'을(를) 찾을 수 없습니다. 주소의 org 값을 확인하세요 (unknown org)",
+                              reason="unknown_org", field="org")
+        routes = [r.address for r in session.exec(
+            select(RouteAddress).where(RouteAddress.org_id == org.id).order_by(col(RouteAddress.id)))]
+    exact = [r for r in routes if not r.startswith("@")]
+    address = exact[0] if exact else (f"privacy{routes[0]}" if routes else None)
+    if address is None:
+        raise IntakeError(f"기관 '{org_slug}'에 접수 주소가 설정되어 있지 않아 신청을 받을 수 없습니다. 기관의 "
+                          "처리방침을 다시 등록하세요 (organisation has no intake address)",
+                          reason="unknown_org", field="org")
+    return org, address
+
+
+def _take_web(req: webform.WebRequest, client: str | None, idempotency_key: str | None) -> WebOutcome:
+    """Store the request as a message, commit, process it at once (the page shows the case number), and
+    hand its acknowledgement to the outbox. If processing fails the message stays stored and is queued."""
+    from tasks.intake import BROKER_DOWN, enqueue, process_locked
+    from tasks.notices import deliver_notice
+
+    org, address = _intake_address(req.org)
+    clock = SystemClock()
+    raw = webform.message_from_web(req, to=address, received_at=clock.now(),
+                                   message_id=webform.web_message_id(idempotency_key), client=client)
+    with session_scope() as session:
+        inbound, created = service.store(session, raw, source="web", clock=clock)
+    try:
+        with session_scope() as session:
+            result, notice_ids = process_locked(session, inbound.id or 0)
+    except Exception:
+        log.exception("intake: web request %s stored but not processed; queued", inbound.id)
+        try:
+            enqueue(inbound.id or 0)
+        except Exception:  # inline (eager) processing failed again: requeue_stored retries later
+            log.exception("intake: web request %s stays stored", inbound.id)
+        return WebOutcome(inbound.id or 0, created, "stored", [], None, org.name)
+    for notice_id in notice_ids:
+        try:
+            deliver_notice.delay(notice_id)
+        except BROKER_DOWN:  # the notice stays queued; sweep_outbox sends it
+            log.warning("intake: broker down, notice %s left for sweep_outbox", notice_id)
+    return WebOutcome(inbound.id or 0, created, result.status, result.cases, result.due, org.name)
+
+
+@router.post("/web", status_code=201)
+async def intake_web(request: Request) -> JSONResponse:
+    """The web form as JSON. 201 with the case numbers and due date; 200 when the same Idempotency-Key
+    was already taken."""
+    try:
+        body = await _body(request, MAX_FORM_BYTES)
+        try:
+            req = webform.parse_web_request(_json(body))
+        except IntakeError as exc:
+            raise _refusal_of(exc, 400 if exc.context.get("reason") == "bad_json" else 422) from None
+        outcome = await _run_web(req, request)
+    except Refusal as refusal:
+        return refusal.response()
+    return JSONResponse(outcome.as_dict(), status_code=201 if outcome.created else 200)
+
+
+async def _run_web(req: webform.WebRequest, request: Request) -> WebOutcome:
+    client = request.client.host if request.client else None
+    try:
+        return await run_in_threadpool(_take_web, req, client, request.headers.get("idempotency-key"))
+    except IntakeError as exc:
+        raise _refusal_of(exc, 422) from None
+    except (SQLAlchemyError, ServiceUnavailable) as exc:
+        raise _db_down(exc) from None
+
+
+def _page(name: str, http_status: int = 200, **values: Any) -> HTMLResponse:
+    """Render a page through the one template helper (StrictUndefined, autoescape)."""
+    from dsar.letters.render import environment
+
+    env = environment(templates_dir=get_settings().templates_dir)
+    return HTMLResponse(env.get_template(f"web/{name}.html.j2").render(**values), status_code=http_status)
+
+
+def _org_rights(slug: str) -> tuple[Organisation, list[str]] | None:
+    with session_scope() as session:
+        org = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+        if org is None or org.id is None:
+            return None
+        version = latest_version(session, org.id)
+    offered = set((version.definition.get("workflows") or {}) if version else ())
+    return org, [r.value for r in Right if not offered or r.value in offered]
+
+
+def _form_page(slug: str, *, status: int = 200, values: dict[str, Any] | None = None,
+               problems: dict[str, str] | None = None) -> HTMLResponse:
+    found = _org_rights(slug) if slug else None
+    if found is None:
+        return _page("intake_notfound", 404, slug=slug)
+    org, rights = found
+    return _page("intake_form", status, org={"slug": org.slug, "name": org.name}, rights=rights,
+                 values=values or {}, problems=problems or {}, labels=_RIGHT_LABELS)
+
+
+_RIGHT_LABELS = {
+    "열람": "열람 (내 개인정보를 보여 주세요)", "정정": "정정 (잘못된 정보를 고쳐 주세요)",
+    "삭제": "삭제 (내 개인정보를 지워 주세요)", "처리정지": "처리정지 (내 개인정보를 더 이상 쓰지 말아 주세요)",
+    "동의철회": "동의철회 (동의를 거두겠습니다, 회원 탈퇴 포함)",
+    "전송요구": "전송요구 (내 정보를 나 또는 다른 곳으로 보내 주세요)",
+    "자동화결정": "자동화된 결정에 대한 거부·설명 요구",
+}
+
+
+@router.get("/form", response_class=HTMLResponse)
+def intake_form(org: str = Query("")) -> HTMLResponse:
+    """The plain Korean request form of one organisation."""
+    try:
+        return _form_page(org.strip()[:64])
+    except (SQLAlchemyError, ServiceUnavailable) as exc:
+        log.error("intake form: database unavailable: %s", exc)
+        return _page("intake_notfound", 503, slug="", unavailable=True)
+
+
+def _form_fields(ctype: str, body: bytes) -> tuple[dict[str, list[str]], webform.FileIn | None, str | None]:
+    """Fields of a multipart/form-data or urlencoded body (the stdlib MIME parser reads multipart), the uploaded
+    file, and what is wrong with the upload (the other fields are kept either way)."""
+    if ctype.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
+        return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True), None, None
+    if not ctype.lower().startswith("multipart/form-data"):
+        raise Refusal(415, "unsupported_media_type", "신청서는 multipart/form-data로 보내야 합니다 "
+                      "(send the form as multipart/form-data)")
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + ctype.encode("latin-1", "replace") + b"\r\n\r\n" + body)
+    if not message.is_multipart():
+        raise Refusal(400, "bad_form", "신청서 본문을 읽을 수 없습니다 (malformed multipart body)")
+    fields: dict[str, list[str]] = {}
+    upload, problem = None, None
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if not name:
+            continue
+        if filename is not None:
+            if payload and name == "attachment":
+                shown = filename.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                try:
+                    upload = webform.make_file(shown, part.get_content_type(), payload, "attachment")
+                except IntakeError as exc:
+                    problem = exc.message
+            continue
+        fields.setdefault(str(name), []).append(payload.decode("utf-8", "replace"))
+    return fields, upload, problem
+
+
+def _form_data(fields: dict[str, list[str]]) -> dict[str, Any]:
+    def one(key: str) -> str:
+        return (fields.get(key) or [""])[0].strip()
+
+    return {"org": one("org"), "name": one("name"), "email": one("email"), "phone": one("phone"),
+            "right": [r for r in fields.get("right", []) if r.strip()], "details": one("details"),
+            "agent": {"kind": one("agent_kind"), "name": one("agent_name"), "relation": one("agent_relation")}}
+
+
+@router.post("/form", response_class=HTMLResponse)
+async def intake_form_submit(request: Request) -> HTMLResponse:
+    """The form's handler: the same checks and path as POST /intake/web; a page with the case number."""
+    data: dict[str, Any] = {}
+    try:
+        body = await _body(request, MAX_FORM_BYTES)
+        fields, upload, upload_problem = _form_fields(request.headers.get("content-type", ""), body)
+        data = _form_data(fields)
+        try:
+            req = webform.parse_web_request(data, attachment=upload)
+        except webform.FormInvalid as exc:
+            problems = {**exc.problems, **({"attachment": upload_problem} if upload_problem else {})}
+            raise webform.FormInvalid(problems) from None
+        if upload_problem:
+            raise webform.FormInvalid({"attachment": upload_problem})
+        outcome = await _run_web(req, request)
+    except webform.FormInvalid as exc:
+        return _form_page(str(data.get("org", "")), status=422, values=data, problems=exc.problems)
+    except Refusal as refusal:
+        if refusal.code == "unknown_org":
+            return _page("intake_notfound", 404, slug=str(data.get("org", "")))
+        return _page("intake_notfound", refusal.status, slug="", message=refusal.message)
+    due = date.fromisoformat(outcome.due) if outcome.due else None
+    return _page("intake_done", 201 if outcome.created else 200, org_name=outcome.org_name, cases=outcome.cases,
+                 due=due, rights=req.rights, email=req.email)
+
+
+# -- staff entry ----------------------------------------------------------------------------------------------
+
+
+def _enter_staff(entry: staff.StaffEntry, actor: str) -> staff.StaffResult:
+    from tasks.intake import BROKER_DOWN
+    from tasks.notices import deliver_notice
+
+    with session_scope() as session:
+        result = staff.enter(session, entry, clock=SystemClock(), actor=actor)
+    for notice_id in result.notices:
+        try:
+            deliver_notice.delay(notice_id)
+        except BROKER_DOWN:
+            log.warning("intake: broker down, notice %s left for sweep_outbox", notice_id)
+    return result
+
+
+@router.post("/staff", status_code=201)
+async def intake_staff(request: Request) -> JSONResponse:
+    """A request staff took by phone, letter, visit or fax; the clock runs from `received_at`."""
+    try:
+        _authorise(request, None)
+        body = await _body(request, MAX_STAFF_BYTES)
+        _authorise(request, body)
+        data = _json(body)
+        if not isinstance(data, dict):
+            raise Refusal(400, "bad_json", "JSON 본문은 객체여야 합니다 (the JSON body must be an object)")
+        actor = " ".join(str(data.get("actor") or "staff:api").split())[:100]
+        try:
+            entry = staff.entry_from_dict(data)
+            result = await run_in_threadpool(_enter_staff, entry, actor)
+        except ServiceUnavailable as exc:
+            raise _db_down(exc) from None
+        except DsarError as exc:
+            raise _refusal_of(exc, 422) from None
+        except SQLAlchemyError as exc:
+            raise _db_down(exc) from None
+    except Refusal as refusal:
+        return refusal.response()
+    return JSONResponse(result.as_dict(), status_code=201)
+
