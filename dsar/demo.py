@@ -64,7 +64,7 @@ def run(root: Path) -> dict[str, Any]:
     paths = prepare(root)
     from sqlmodel import col, select
 
-    from dsar import audit, engine
+    from dsar import audit, engine, notices
     from dsar.cli.intake_cmd import ingest_files
     from dsar.cli.requests_cmd import case_row, write_notices
     from dsar.db import session_scope, upgrade
@@ -86,7 +86,9 @@ def run(root: Path) -> dict[str, Any]:
         if case.stage == engine.UNROUTED or case.duplicate_of_id:
             continue
         _work(case.id or 0, actor="demo-staff")
-    for notice_id in _queued():
+    with session_scope() as session:
+        waiting = notices.pending_ids(session)
+    for notice_id in waiting:
         deliver_notice.delay(notice_id)
     for case in cases:
         with session_scope() as session:
@@ -129,12 +131,3 @@ def _work(case_id: int, *, actor: str) -> None:
                        ground=plan.get("ground"), officer_approval=plan.get("approved_by"),
                        decision=plan.get("decision"))
 
-
-def _queued() -> list[int]:
-    from sqlmodel import select
-
-    from dsar.db import session_scope
-    from dsar.models import Notice
-
-    with session_scope() as session:
-        return [n for n in session.exec(select(Notice.id).where(Notice.status == "queued")) if n is not None]

@@ -7,7 +7,7 @@ can never both send it, and records every failure on the notice where staff can 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +178,15 @@ def _mail_domain() -> str:
     return get_settings().mail_from.rsplit("@", 1)[-1]
 
 
-def pending_ids(session: Session) -> list[int]:
-    return list(session.exec(select(Notice.id).where(col(Notice.status).in_(["queued", "failed"]))))  # type: ignore[arg-type]
+WAITING = ("queued", "failed")  # statuses the outbox still has to send
+
+
+def pending_ids(session: Session, *, created_before: datetime | None = None) -> list[int]:
+    """Notices still waiting to go out (optionally only those made before a moment)."""
+    query = select(Notice.id).where(col(Notice.status).in_(WAITING))
+    if created_before is not None:
+        query = query.where(col(Notice.created_at) < created_before)
+    return list(session.exec(query))  # type: ignore[arg-type]
 
 
 def deliver(
@@ -189,7 +196,7 @@ def deliver(
     clock = clock or SystemClock()
     claim = (
         update(Notice)
-        .where(col(Notice.id) == notice_id, col(Notice.status).in_(["queued", "failed"]))
+        .where(col(Notice.id) == notice_id, col(Notice.status).in_(WAITING))
         .values(status="sending", attempts=Notice.attempts + 1)
     )
     claimed = session.exec(claim).rowcount == 1  # type: ignore[call-overload]

@@ -3,13 +3,11 @@
 from datetime import timedelta
 
 from sqlalchemy.exc import OperationalError
-from sqlmodel import col, select
 
 from dsar import notices
 from dsar.clock import clock_from_settings
 from dsar.db import session_scope
 from dsar.mail import DeliveryFailed, default_transport
-from dsar.models import Notice, utcnow
 from tasks.app import app
 
 
@@ -24,11 +22,9 @@ def deliver_notice(notice_id: int) -> str:
 @app.task
 def sweep_outbox(older_than_seconds: int = 120) -> int:
     """Queue again the notices still waiting (a lost message, a broker that was down when they were made)."""
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    cutoff = clock_from_settings().now() - timedelta(seconds=older_than_seconds)
     with session_scope() as session:
-        ids = list(session.exec(
-            select(Notice.id).where(col(Notice.status).in_(["queued", "failed"]), col(Notice.created_at) < cutoff)
-        ))
+        ids = notices.pending_ids(session, created_before=cutoff)
     for notice_id in ids:
         deliver_notice.delay(notice_id)
     return len(ids)
