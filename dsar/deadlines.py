@@ -10,6 +10,10 @@ way of counting them, so 민법 applies (민법 제155조):
 Days are Korean dates (Asia/Seoul) whatever zone the receipt time was recorded in. Every step of the
 arithmetic is written into `Due.basis` in Korean, so staff and auditors can check the date by hand.
 `compute_due` is pure: no clock, no I/O; an open pause is measured up to the `as_of` instant the caller gives.
+
+An organisation may also set an internal target (`ClockRules.internal_target_days`, e.g. 7 days): it is counted
+the same way (same counting, extensions and pauses), never falls after the legal due date, and is kept apart from
+`basis` (`Due.internal_target`, `Due.internal_note`), which the acknowledgement sent to the requester quotes.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class ClockRules:
         it governs 개인정보 보호법 requests is *unconfirmed*: a per-workflow switch, off by default.
     statutory=False marks an internal target set by the operator for rights the law only asks to be handled
     "지체 없이"; it is shown as internal, never as a legal deadline.
+    internal_target_days: the organisation's own, shorter target beside the due date (None: no target).
     """
 
     days: int
@@ -76,6 +81,7 @@ class ClockRules:
     max_extensions: int = 0
     max_extension_days: int = 0
     legal_basis: str = ""
+    internal_target_days: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("days", "max_extensions", "max_extension_days"):
@@ -84,6 +90,10 @@ class ClockRules:
                 raise InvalidInput(f"ClockRules.{name} must be a whole number ≥ 0, got {value!r}", field=name)
         if self.days < 1:
             raise InvalidInput("ClockRules.days must be at least 1", field="days")
+        target = self.internal_target_days
+        if target is not None and (not isinstance(target, int) or isinstance(target, bool) or target < 1):
+            raise InvalidInput(f"ClockRules.internal_target_days must be a whole number ≥ 1, got {target!r}",
+                               field="internal_target_days")
         if self.counting not in COUNTINGS:
             raise InvalidInput(
                 f"ClockRules.counting must be one of {', '.join(COUNTINGS)}, got {self.counting!r}",
@@ -187,7 +197,8 @@ class Due:
 
     The answer is due by the end of `due_date` in Korea (`ends_at`, i.e. 00:00 KST of the next day).
     `provisional` is True while a pause is still open: the date then moves one day for each further day
-    of waiting.
+    of waiting. `internal_target` is the organisation's own target date (None when it sets none) and
+    `internal_note` how it was counted, for staff only.
     """
 
     received_at: datetime  # the receipt instant, in KST
@@ -199,6 +210,8 @@ class Due:
     extension_days: int = 0
     paused_days: int = 0
     provisional: bool = False
+    internal_target: date | None = None
+    internal_note: str | None = None
 
     @property
     def ends_at(self) -> datetime:
@@ -225,6 +238,9 @@ class Due:
             "provisional": self.provisional,
             "basis": list(self.basis),
             "legal_basis": self.rules.legal_basis,
+            "internal_target": self.internal_target.isoformat() if self.internal_target else None,
+            "internal_target_days": self.rules.internal_target_days,
+            "internal_note": self.internal_note,
         }
 
 
@@ -257,6 +273,16 @@ def _roll(d: date, calendar: KoreanCalendar, lines: list[str] | None = None) -> 
         first = False
         d += ONE_DAY
     return d
+
+
+def _counter(first: date, total: int, civil: bool, calendar: KoreanCalendar) -> Callable[[set[date]], date]:
+    """The last day of a `total`-day period starting on `first`, given the days paused so far."""
+    def last_day(paused: set[date]) -> date:
+        if civil:
+            return _roll(first + ONE_DAY * (total + len(paused) - 1), calendar)
+        return _walk_open(first, total, calendar, paused)[0]
+
+    return last_day
 
 
 def _walk_open(first: date, n: int, calendar: KoreanCalendar, paused: set[date]) -> tuple[date, list[date]]:
@@ -360,11 +386,11 @@ def _first_day_line(counting: str, at_midnight: bool, received_date: date) -> st
     return f"접수일 {day}은 기간에 산입하지 않음 (민법 제157조)"
 
 
-def _sum_text(rules: ClockRules, ext_days: int, paused_days: int) -> str:
-    parts = [f"{rules.days}일"]
+def _sum_text(days: int, ext_days: int, paused_days: int) -> str:
+    parts = [f"{days}일"]
     parts += [f"연장 {ext_days}일"] if ext_days else []
     parts += [f"보완 대기 {paused_days}일"] if paused_days else []
-    total = rules.days + ext_days + paused_days
+    total = days + ext_days + paused_days
     return f"{' + '.join(parts)} = {total}일" if len(parts) > 1 else f"{total}일"
 
 
@@ -408,21 +434,17 @@ def compute_due(
             f"회당 {rules.max_extension_days}일 이내)"
         )
 
-    def running(paused: set[date]) -> date:
-        if civil:
-            return _roll(first + ONE_DAY * (total + len(paused) - 1), calendar)
-        return _walk_open(first, total, calendar, paused)[0]
-
+    running = _counter(first, total, civil, calendar)
     paused, provisional = _apply_pauses(pauses, received, as_of, running, basis)
     start = korean_date_weekday(first)
     if civil:
         last = first + ONE_DAY * (total + len(paused) - 1)
-        sum_text = _sum_text(rules, ext_days, len(paused))
+        sum_text = _sum_text(rules.days, ext_days, len(paused))
         basis.append(f"{start}부터 {sum_text}째 → 기간 말일 {korean_date_weekday(last)}")
         due_date = _roll(last, calendar, basis)
     else:
         due_date, skipped = _walk_open(first, total, calendar, paused)
-        sum_text = _sum_text(rules, ext_days, 0)
+        sum_text = _sum_text(rules.days, ext_days, 0)
         basis.append(f"{start}부터 산입하는 날로 {sum_text}째 → 기간 말일 {korean_date_weekday(due_date)}")
         if skipped:
             listed = ", ".join(
@@ -430,6 +452,8 @@ def compute_due(
             )
             basis.append(f"산입하지 않은 날 {len(skipped)}일: {listed}")
     basis.append(f"기한: {korean_date_weekday(due_date)} 24:00까지 (민법 제159조)")
+    target, note = _internal_target(rules, first, ext_days, due_date, calendar,
+                                    lambda counter: _apply_pauses(pauses, received, as_of, counter, [])[0])
     return Due(
         received_at=received,
         received_date=received_date,
@@ -440,7 +464,37 @@ def compute_due(
         extension_days=ext_days,
         paused_days=len(paused),
         provisional=provisional,
+        internal_target=target,
+        internal_note=note,
     )
+
+
+def _internal_target(
+    rules: ClockRules, first: date, ext_days: int, due_date: date, calendar: KoreanCalendar,
+    paused_for: Callable[[Callable[[set[date]], date]], set[date]],
+) -> tuple[date | None, str | None]:
+    """The organisation's target: its days, the extensions and the pauses that began before it, counted like the
+    due date and never after it; and how it was counted."""
+    days = rules.internal_target_days
+    if days is None:
+        return None, None
+    civil = rules.counting == "civil"
+    counter = _counter(first, days + ext_days, civil, calendar)
+    paused = paused_for(counter)
+    target = counter(paused)
+    start = korean_date_weekday(first)
+    if civil:
+        note = f"{start}부터 {_sum_text(days, ext_days, len(paused))}째"
+        last = first + ONE_DAY * (days + ext_days + len(paused) - 1)
+        if last != target:
+            reason = _closed_reason(last, calendar)
+            note += f"인 {korean_date_weekday(last)}이 {reason}이므로 다음 평일로 (민법 제161조)"
+    else:
+        note = f"{start}부터 산입하는 날로 {_sum_text(days, ext_days, 0)}째 (토요일·공휴일·보완 대기 제외)"
+    if target > due_date:
+        target = due_date
+        note += ", 법정 기한보다 늦을 수 없어 법정 기한으로"
+    return target, f"{note} → {korean_date_weekday(target)} (조직이 정한 목표이며 법정 기한이 아님)"
 
 
 def days_left(due: date, today: date | datetime) -> int:

@@ -51,7 +51,7 @@ def clock_rules(wf: RightWorkflow) -> ClockRules:
     return ClockRules(
         days=c["days"], statutory=c["statutory"], counting=c.get("counting", "civil"),
         max_extensions=c.get("max_extensions", 0), max_extension_days=c.get("max_extension_days", 0),
-        legal_basis=wf.spec.get("law", ""),
+        legal_basis=wf.spec.get("law", ""), internal_target_days=c.get("internal_target_days"),
     )
 
 

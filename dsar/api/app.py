@@ -12,7 +12,7 @@ from dsar.db import upgrade
 
 def create_app(*, clock: Clock | None = None) -> FastAPI:
     """`clock`: tests pass a fixed clock; otherwise the real one (or DSAR_CLOCK_FILE's simulated one)."""
-    from dsar.api import admin, audit_routes, cases, notices, orgs
+    from dsar.api import admin, attachments, audit_routes, cases, corrections, notices, orgs, verification_routes
     from dsar.web import router as console_router
 
     upgrade()
@@ -25,7 +25,7 @@ def create_app(*, clock: Clock | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(intake_router)
-    for module in (cases, notices, audit_routes, orgs, admin):
+    for module in (cases, notices, attachments, corrections, audit_routes, orgs, admin, verification_routes):
         app.include_router(module.router)
     app.include_router(console_router)
 

@@ -117,6 +117,7 @@ def case_rows(session: Session, cases: list[Request], today: date) -> list[dict[
             "channel": c.channel, "agent": c.agent_kind is not None, "received_at": c.received_at,
             "due_date": c.due_date, "days_left": left, "overdue": bool(left is not None and left < 0 and not c.closed),
             "assignee": {"id": person.id, "name": person.name, "role": person.role} if person else None,
+            "internal_target": c.due_basis.get("internal_target"),  # ISO date, or None: no internal target
         })
     return out
 

@@ -1,4 +1,4 @@
-"""`dsar requests list|show|advance`, `dsar deadline`, `dsar letters render`."""
+"""`dsar requests list|show|advance|verify`, `dsar deadline`, `dsar letters render`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from sqlmodel import Session, col, select
 from dsar import audit, engine
 from dsar.cli import emit
 from dsar.db import session_scope, upgrade
-from dsar.deadlines import compute_due, rules_for
+from dsar.deadlines import ClockRules, compute_due, rules_for
 from dsar.errors import InvalidInput, NotFound
 from dsar.models import InboundMessage, Notice, Organisation, Request, WorkflowVersion
 from dsar.rights import Right
 from dsar.settings import get_settings
+from dsar.workflow.definitions import right_workflow
+from dsar.workflow.registry import latest_version
 
 requests = typer.Typer(help="사건 조회와 처리 (cases)", no_args_is_help=True)
 letters = typer.Typer(help="통지서 (notices)", no_args_is_help=True)
@@ -123,6 +125,7 @@ def show_cmd(ref: str = typer.Argument(..., help="Case number (DSAR-2026-000001)
         audit.record(session, "request.viewed", actor="cli", org_id=r.org_id, request_id=r.id)
     human = [f"{data['request_id']}  {data['org'] or '미배정'}  {data['right']}  {data['stage_label']}",
              f"기한 {data['due']}"] + [f"  {line}" for line in r.due_basis.get("basis", [])]
+    human += [internal_line(r.due_basis)] if r.due_basis.get("internal_target") else []
     human += ["가능한 처리: " + (", ".join(f"{a['name']}({a['label']})" for a in data["allowed"]) or "없음")]
     human += [f"통지 {n['kind']} [{n['status']}] {n['subject']}" + (f" — {n['last_error']}" if n["last_error"] else "")
               for n in data["notices"]]
@@ -156,12 +159,19 @@ def advance_cmd(
     emit(data, as_json, f"{data['request_id']}: {data['stage_label']} (기한 {data['due']})")
 
 
+def internal_line(due_basis: dict[str, Any]) -> str:
+    """The internal target beside the legal due date (for staff; never in a letter)."""
+    return f"내부 목표일 {due_basis['internal_target']}: {due_basis['internal_note']}"
+
+
 def deadline_cmd(
     received: str = typer.Option(..., "--received", help="ISO 8601 time of receipt, with zone (KST if none)"),
     right: str = typer.Option(..., "--right", help="열람, 정정, 삭제, 처리정지, 동의철회, 전송요구, 자동화결정"),
+    org: str = typer.Option(None, "--org", help="Organisation slug: its workflow's clock and internal target"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Compute a due date under 민법 157/161 with Korean holidays, and show the arithmetic."""
+    """Compute a due date under 민법 157/161 with Korean holidays, and show the arithmetic (with --org, also the
+    organisation's internal target)."""
     try:
         at = datetime.fromisoformat(received)
     except ValueError:
@@ -176,10 +186,27 @@ def deadline_cmd(
         parsed = Right.parse(right)
     except ValueError:
         raise InvalidInput(f"알 수 없는 권리 '{right}': {', '.join(Right)} 중 하나를 쓰세요") from None
-    rules = rules_for(parsed, internal_days_without_delay=get_settings().internal_days_without_delay)
+    if org:
+        rules = _org_rules(org, parsed)
+    else:
+        rules = rules_for(parsed, internal_days_without_delay=get_settings().internal_days_without_delay)
     due = compute_due(at, rules, engine.calendar())
     data = due.as_dict() | {"right": parsed.value}
-    emit(data, as_json, "\n".join([f"기한: {data['due']}"] + due.basis))
+    extra = [internal_line(data)] if due.internal_target else []
+    emit(data, as_json, "\n".join([f"기한: {data['due']}"] + due.basis + extra))
+
+
+def _org_rules(slug: str, right: Right) -> ClockRules:
+    """The clock of the organisation's newest workflow for the right."""
+    upgrade()
+    with session_scope() as session:
+        found = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+        version = latest_version(session, found.id) if found is not None and found.id is not None else None
+        if version is None:
+            raise NotFound(f"조직 '{slug}'이(가) 없습니다: dsar policy import로 먼저 등록하세요")
+        if right.value not in version.definition.get("workflows", {}):
+            raise InvalidInput(f"조직 '{slug}'의 처리방침에는 '{right.value}' 요구 절차가 없습니다")
+        return engine.clock_rules(right_workflow(version.definition, right.value))
 
 
 @letters.command("render")
@@ -219,6 +246,9 @@ def write_notices(stored: list[Notice], folder: Path, org_name: str, *, pdf: boo
 
 
 def register(app: typer.Typer) -> None:
+    from dsar.cli.verify_cmd import verify
+
+    requests.add_typer(verify, name="verify")
     app.add_typer(requests, name="requests")
     app.add_typer(letters, name="letters")
     app.command("deadline")(deadline_cmd)

@@ -5,10 +5,14 @@
 
 from fastapi import APIRouter
 
-from dsar.web import console, reports
+from dsar.web import accounts, code_entry, console, corrections, reports, verify
 
 router = APIRouter(include_in_schema=False)
 router.include_router(console.router)
 router.include_router(reports.router)
+router.include_router(accounts.router)
+router.include_router(corrections.router)
+router.include_router(verify.router)
+router.include_router(code_entry.router)
 
 __all__ = ["router"]

@@ -19,6 +19,7 @@ from dsar import audit
 from dsar.api import casework, outbox, queries
 from dsar.api.cases import Id, Number, OrgQuery
 from dsar.api.deps import ClockDep, SessionDep, cookie_principal
+from dsar.api.verification_routes import state as verification_state
 from dsar.auth import accounts, sessions
 from dsar.auth.roles import ADMIN, OFFICER, ROLE_LABELS
 from dsar.calendar_kr import kst_date
@@ -145,7 +146,7 @@ def case_page(
         request, "case.html.j2", case=detail, notices=[outbox.notice_row(n) for n in notices], notes=notes,
         contacts=contacts, may_assign=principal.role in (OFFICER, ADMIN) and not case.closed and case.org_id,
         may_work=casework.may_work(principal, case), is_officer=principal.role == OFFICER, role_labels=ROLE_LABELS,
-        flash=read_flash(request),
+        flash=read_flash(request), verification=verification_state(session, case),
     )
     return clear_flash(request, response)
 

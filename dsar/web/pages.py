@@ -46,7 +46,10 @@ def line_ranges(lines: list[int]) -> str:
     return ", ".join(out)
 
 
-def kdate(value: date | datetime | None, weekday: bool = False) -> str:
+def kdate(value: date | datetime | str | None, weekday: bool = False) -> str:
+    """A date, a datetime (in Seoul) or an ISO date kept in JSON (e.g. the internal target) as 2026년 12월 3일."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     return "-" if value is None else FILTERS["korean_date"](value, weekday)
 
 
