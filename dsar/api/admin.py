@@ -14,7 +14,7 @@ from dsar.api.schemas import ERRORS, Me, Page, TokenCreated, TokenIn, TokenOut, 
 from dsar.auth import accounts
 from dsar.auth.models import ApiToken, StaffUser
 from dsar.auth.roles import ROLE_LABELS, require_admin
-from dsar.errors import Conflict, NotFound
+from dsar.errors import NotFound
 from dsar.models import Organisation
 
 router = APIRouter(tags=["accounts"], responses=ERRORS)
@@ -58,19 +58,12 @@ def update_user(
     if user is None:
         raise NotFound(f"계정 {user_id}이(가) 없습니다 (no such account)")
     if body.password is not None:
-        accounts.set_password(session, user, body.password, actor=principal.actor)
-    changes: dict[str, Any] = {}
-    if body.active is not None and body.active != user.active:
-        if user.id == principal.user_id and not body.active:
-            raise Conflict("자기 계정은 중지할 수 없습니다 (cannot deactivate yourself)")
-        user.active = changes["active"] = body.active
+        accounts.set_password(session, user, body.password, actor=principal.actor, at=clock.now())
+    if body.active is not None:
+        accounts.set_active(session, user, body.active, actor=principal.actor, acting_user_id=principal.user_id,
+                            at=clock.now())
     if body.unlock:
-        user.locked_until, user.failed_logins = None, 0
-        changes["unlocked"] = True
-    session.add(user)
-    if changes:
-        audit.record(session, "staff.updated", actor=principal.actor, org_id=user.org_id, at=clock.now(),
-                     details={"user_id": user.id, **changes})
+        accounts.unlock(session, user, actor=principal.actor, at=clock.now())
     session.flush()
     return _user_row(user)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from dsar import audit, engine
+from dsar import audit, corrections, engine
 from dsar.auth.models import Note
 from dsar.auth.roles import (
     OFFICER,
@@ -39,7 +39,8 @@ ACTION_LABELS = {
     "request.reassigned": "담당자 배정", "request.reply_received": "요청인 회신 수신", "note.added": "메모 작성",
     "notice.rendered": "통지서 작성", "notice.approved": "통지서 승인", "notice.send_requested": "발송 요청",
     "notice.sent": "통지 발송", "notice.failed": "통지 발송 실패", "notice.previewed": "통지서 미리보기",
-    "notice.downloaded": "통지서 내려받기",
+    "notice.downloaded": "통지서 내려받기", "attachment.downloaded": "첨부파일 내려받기",
+    "request.corrected": "분류 정정",
 }
 
 
@@ -82,11 +83,12 @@ def view(session: Session, principal: Principal, case: Request, *, clock: Clock)
             "subject": mask_pii(case.subject).text, "text": mask_pii(case.details).text,
             "inbound_id": case.inbound_id, "sender": summary.get("sender"),
             "recipients": summary.get("recipients", []),
-            "attachments": [a.get("filename") for a in summary.get("attachments", [])],
+            "attachments": attachment_entries(case.number or "", summary),
         },
         "classification": {"rights": case.rights, "agent_kind": case.agent_kind,
                            "language": case.classification.get("language"),
                            "evidence": case.classification.get("evidence", {})},
+        "right_choices": corrections.right_choices(session, case),
         "assignee": _person(person),
         "duplicate_of": _number(session, case.duplicate_of_id), "thread_of": _number(session, case.thread_of_id),
         "allowed": allowed(session, principal, case, wf),
@@ -95,6 +97,13 @@ def view(session: Session, principal: Principal, case: Request, *, clock: Clock)
                             for g in (wf.spec.get("refusal_grounds", []) if wf else [])],
         "timeline": timeline(session, case, wf),
     }
+
+
+def attachment_entries(number: str, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The message's attachments as the parser listed them, each with the address that downloads it."""
+    return [{"index": i, "filename": a.get("filename"), "content_type": a.get("content_type"), "size": a.get("size"),
+             "sha256": a.get("sha256"), "url": f"/api/cases/{number}/attachments/{i}"}
+            for i, a in enumerate(summary.get("attachments", []))]
 
 
 def _person(person: ContactPerson | None) -> dict[str, Any] | None:

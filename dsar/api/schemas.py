@@ -82,13 +82,22 @@ class Agent(BaseModel):
     label: str | None
 
 
+class AttachmentRef(BaseModel):
+    index: int = Field(description="Position in the message, from 0")
+    filename: str | None
+    content_type: str | None = Field(description="As the message declared it")
+    size: int | None = Field(description="Bytes")
+    sha256: str | None
+    url: str = Field(description="GET downloads it (an audited access to personal data)")
+
+
 class Message(BaseModel):
     subject: str
     text: str = Field(description="The request text, with 주민등록번호, card and account numbers masked")
     inbound_id: int | None
     sender: str | None
     recipients: list[str]
-    attachments: list[str | None]
+    attachments: list[AttachmentRef]
 
 
 class Classification(BaseModel):
@@ -155,6 +164,8 @@ class CaseDetail(BaseModel):
     agent: Agent | None
     message: Message
     classification: Classification
+    right_choices: list[str] = Field(description="Rights the case may be corrected to now (PUT …/right); empty "
+                                                 "once it has left its first stage")
     assignee: Contact | None
     duplicate_of: str | None
     thread_of: str | None

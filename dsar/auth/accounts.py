@@ -98,11 +98,82 @@ def _contact_for(
     return contact.id or 0
 
 
-def set_password(session: Session, user: StaffUser, password: str, *, actor: str) -> None:
+def set_password(
+    session: Session, user: StaffUser, password: str, *, actor: str, generated: bool = False,
+    at: datetime | None = None,
+) -> None:
+    """A new password (which also lifts a lock and, through the session fingerprint, ends every session)."""
     user.password_hash = passwords.hash_password(password)
     user.failed_logins, user.locked_until = 0, None
     session.add(user)
-    audit.record(session, "staff.password_set", actor=actor, org_id=user.org_id, details={"user_id": user.id})
+    details: dict[str, object] = {"user_id": user.id}
+    if generated:
+        details["generated"] = True
+    audit.record(session, "staff.password_set", actor=actor, org_id=user.org_id, at=at, details=details)
+
+
+def generate_password() -> str:
+    """A random password for an admin to hand over once (16 characters from a URL-safe alphabet, 96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def is_locked(user: StaffUser, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def set_active(
+    session: Session, user: StaffUser, active: bool, *, actor: str, acting_user_id: int | None,
+    at: datetime | None = None,
+) -> bool:
+    """Deactivate or reactivate an account; returns whether anything changed. Nobody can deactivate their own
+    account (an admin would lock themselves out)."""
+    if user.active == active:
+        return False
+    if not active and user.id == acting_user_id:
+        raise Conflict("자기 계정은 중지할 수 없습니다 (cannot deactivate yourself)")
+    user.active = active
+    session.add(user)
+    audit.record(session, "staff.updated", actor=actor, org_id=user.org_id, at=at,
+                 details={"user_id": user.id, "active": active})
+    return True
+
+
+def unlock(session: Session, user: StaffUser, *, actor: str, at: datetime | None = None) -> None:
+    """Lift a sign-in lock (and forget the failures counted so far)."""
+    user.locked_until, user.failed_logins = None, 0
+    session.add(user)
+    audit.record(session, "staff.updated", actor=actor, org_id=user.org_id, at=at,
+                 details={"user_id": user.id, "unlocked": True})
+
+
+def change_role(
+    session: Session, user: StaffUser, role: str, *, org_slug: str | None, actor: str, acting_user_id: int | None,
+    at: datetime | None = None,
+) -> bool:
+    """Give an account another role (and, for staff of an organisation, its organisation); returns whether
+    anything changed. The same rules as creating one: an admin has no organisation, everyone else one; a
+    담당자/책임자 is linked to the organisation's contact person cases are assigned to. Nobody changes their own
+    role. The audit event records the role and organisation before and after."""
+    role = parse_role(role)
+    if user.id == acting_user_id:
+        raise Conflict("자기 계정의 역할은 바꿀 수 없습니다: 다른 관리자에게 요청하세요 (cannot change your own role)")
+    if role == ADMIN and org_slug:
+        raise InvalidInput("관리자(admin)는 모든 조직을 봅니다: 조직 없이 지정하세요", field="org")
+    if role != ADMIN and not org_slug:
+        raise InvalidInput(f"{role} 계정에는 조직이 필요합니다: 조직을 고르세요", field="org")
+    org = find_org(session, org_slug) if org_slug else None
+    org_id = org.id if org else None
+    if (user.role, user.org_id) == (role, org_id):
+        return False
+    before = {"role": user.role, "org_id": user.org_id}
+    user.role, user.org_id = role, org_id
+    user.contact_id = None
+    if org is not None and role in (HANDLER, OFFICER):
+        user.contact_id = _contact_for(session, org, email=user.email, name=user.name, role=role, contact_id=None)
+    session.add(user)
+    audit.record(session, "staff.role_changed", actor=actor, org_id=org_id, at=at,
+                 details={"user_id": user.id, "before": before, "after": {"role": role, "org_id": org_id}})
+    return True
 
 
 @dataclass

@@ -10,7 +10,6 @@ import sys
 import typer
 from sqlmodel import col, select
 
-from dsar import audit
 from dsar.auth import accounts
 from dsar.auth.models import StaffUser
 from dsar.auth.roles import ROLES
@@ -95,10 +94,7 @@ def unlock_cmd(email: str = typer.Argument(...), as_json: bool = typer.Option(Fa
         account = session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
         if account is None:
             raise NotFound(f"계정 {email}이(가) 없습니다", field="email")
-        account.locked_until, account.failed_logins = None, 0
-        session.add(account)
-        audit.record(session, "staff.updated", actor="cli", org_id=account.org_id,
-                     details={"user_id": account.id, "unlocked": True})
+        accounts.unlock(session, account, actor="cli")
     emit({"email": email, "unlocked": True}, as_json, f"{email} 계정의 잠금을 풀었습니다")
 
 
