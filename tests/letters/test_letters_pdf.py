@@ -1,7 +1,7 @@
-"""PDF output. These tests need WeasyPrint and the Noto CJK fonts.
+"""PDF output. These tests need WeasyPrint, NanumGothic and the Noto CJK fonts.
 
-pip install 'dsar[pdf]'; apt-get install fonts-noto-cjk libharfbuzz-subset0 (without HarfBuzz-Subset,
-WeasyPrint subsets the CJK font with fontTools: about 12 s per PDF instead of 0.2 s).
+pip install 'dsar[pdf]'; apt-get install fonts-nanum fonts-noto-cjk libharfbuzz-subset0 (without
+HarfBuzz-Subset, WeasyPrint subsets the fonts with fontTools: seconds per PDF instead of milliseconds).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dsar.letters.samples import minimal_context, sample_context
 A4_CSS_PX = (210 / 25.4 * 96, 297 / 25.4 * 96)
 
 
-def _assert_fits_a4_with_korean_glyphs(document) -> None:
+def _assert_fits_a4_with_korean_glyphs(document, fonts=frozenset({"NanumGothic"})) -> None:
     for number, page in enumerate(document.pages, 1):
         assert (round(page.width, 1), round(page.height, 1)) == tuple(round(v, 1) for v in A4_CSS_PX)
         page_box = page._page_box
@@ -34,7 +34,7 @@ def _assert_fits_a4_with_korean_glyphs(document) -> None:
             assert box.position_x + box.margin_width() <= right + 0.5, f"page {number}: {box!r} overflows"
     document.write_pdf()  # fills document.fonts
     families = {font.family for font in document.fonts.values()}
-    assert families == {"Noto Sans CJK KR"}, families
+    assert families == fonts, families
     assert not any(font.missing for font in document.fonts.values()), "some characters had no glyph"
 
 
@@ -59,6 +59,40 @@ def test_long_unbroken_requester_text_wraps_inside_the_page():
     context = replace(context, case=replace(context.case, details=details))
     document = pdf_document(render_notice("acknowledgement", context), org_name='주식회사 "한빛" \\ 마켓')
     _assert_fits_a4_with_korean_glyphs(document)
+
+
+def test_characters_nanumgothic_lacks_come_from_noto_not_as_boxes():
+    context = sample_context("acknowledgement")
+    details = "Jürgen Müller 씨의 위임장, 鰯 (NanumGothic에 없는 글자)"
+    context = replace(context, case=replace(context.case, details=details))
+    document = pdf_document(render_notice("acknowledgement", context), org_name="주식회사 한빛마켓")
+    _assert_fits_a4_with_korean_glyphs(document, fonts={"NanumGothic", "Noto Sans CJK KR"})
+
+
+def test_every_page_has_the_organisation_and_case_number_on_top_and_its_number_below():
+    rendered = render_notice("access_notice", sample_context("access_notice"))
+    document = pdf_document(rendered, org_name="주식회사 한빛마켓")
+    assert len(document.pages) >= 2  # the header must repeat, so the sample has to run over a page
+    for number, page in enumerate(document.pages, 1):
+        margins = {
+            box.at_keyword: "".join(text.text for text in box.descendants() if isinstance(text, boxes.TextBox))
+            for box in page._page_box.children
+            if isinstance(box, boxes.MarginBox)
+        }
+        assert margins == {
+            "@top-left": "주식회사 한빛마켓",
+            "@top-right": sample_context("access_notice").case.number,
+            "@bottom-center": f"{number} / {len(document.pages)}",
+        }
+
+
+def test_case_numbers_in_the_digest_table_stay_on_one_line():
+    context = sample_context("daily_digest")
+    document = pdf_document(render_notice("daily_digest", context), org_name="주식회사 한빛마켓")
+    lines = [
+        box.text for page in document.pages for box in page._page_box.descendants() if isinstance(box, boxes.TextBox)
+    ]
+    assert sorted(line for line in lines if line.startswith("DSAR-")) == sorted(case.number for case in context.cases)
 
 
 def test_korean_words_are_joined_in_the_body_only():
