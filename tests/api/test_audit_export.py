@@ -54,8 +54,46 @@ def test_csv_export_for_an_admin_covers_every_chain(client: httpx.Client, world:
     assert len(staff) == 7 and json.loads(staff[0]["details"])["role"]
 
 
-def test_export_by_date_keeps_only_those_days(client: httpx.Client, world: World) -> None:
-    response = client.get("/api/audit/export?since=2030-01-01", headers=world.auth("auditor"))
-    assert response.status_code == 200 and response.text == ""
-    bad = client.get("/api/audit/export?format=xml", headers=world.auth("auditor"))
-    assert bad.status_code == 422
+def acknowledged(events: list[dict]) -> set[str]:
+    """Case numbers whose acknowledgement is in the export (stamped with the time each case arrived)."""
+    from sqlmodel import select
+
+    from dsar.db import session_scope
+    from dsar.models import Request
+
+    with session_scope() as s:
+        numbers = {r.id: r.number for r in s.exec(select(Request))}
+    return {numbers[e["request_id"]] for e in events if e["action"] == "notice.rendered"}
+
+
+def test_export_by_korean_date_range_keeps_only_those_days(client: httpx.Client, world: World) -> None:
+    response = client.get("/api/audit/export?from=2026-11-20&to=2026-11-23", headers=world.auth("auditor"))
+    assert response.status_code == 200
+    events = [json.loads(line) for line in response.text.splitlines()]
+    assert acknowledged(events) == {world.cases["mine"], world.cases["theirs"]}  # not 11-05's, not otherorg's
+    assert all(rehash(e) == e["hash"] for e in events)
+    assert client.get("/api/audit/export?from=2030-01-01", headers=world.auth("auditor")).text == ""
+
+
+def test_export_of_one_case_holds_its_events_and_records_the_access_to_it(client: httpx.Client,
+                                                                          world: World) -> None:
+    number = world.cases["overdue"]
+    response = client.get(f"/api/audit/export?case={number}", headers=world.auth("auditor"))
+    events = [json.loads(line) for line in response.text.splitlines()]
+    assert acknowledged(events) == {number} and len({e["request_id"] for e in events}) == 1
+    last = events[-1]
+    assert last["action"] == "audit.exported" and last["actor"] == "staff:audit@testorg.example"
+    assert last["details"]["case"] == number and last["details"]["chains"] == [f"org:{world.org_id}"]
+
+
+def test_export_refuses_a_bad_range_and_hides_other_organisations_cases(client: httpx.Client,
+                                                                        world: World) -> None:
+    backwards = client.get("/api/audit/export?from=2026-11-30&to=2026-11-01", headers=world.auth("auditor"))
+    assert backwards.status_code == 422 and "늦습니다" in backwards.json()["error"]["message"]
+    assert client.get("/api/audit/export?from=2026-13-01", headers=world.auth("auditor")).status_code == 422
+    assert client.get("/api/audit/export?format=xml", headers=world.auth("auditor")).status_code == 422
+    other = world.cases["other"]
+    assert client.get(f"/api/audit/export?case={other}", headers=world.auth("officer")).status_code == 404
+    mixed = client.get(f"/api/audit/export?org=testorg&case={other}", headers=world.auth("admin"))
+    assert mixed.status_code == 404
+    assert client.get(f"/api/audit/export?case={other}", headers=world.auth("admin")).status_code == 200
