@@ -99,7 +99,12 @@ def load(url: str, ids: dict[str, object], n: int, today: date) -> None:
                         "basis": ["접수일은 기간에 산입하지 않음 (민법 제157조)", "법정 처리기간 10일",
                                   "기한: 말일 24:00까지 (민법 제159조)"], "legal_basis": "개인정보 보호법 제35조"},
                        ensure_ascii=False)
-    details = "제 개인정보 처리 내역을 열람하고 싶습니다. 가입 이후 수집된 항목과 제3자 제공 내역을 알려 주십시오. " * 3
+    from dsar.crypto import keyring  # personal data columns hold ciphertext (dsar/crypto.py)
+
+    seal = keyring().encrypt_text
+    details = seal("제 개인정보 처리 내역을 열람하고 싶습니다. 가입 이후 수집된 항목과 제3자 제공 내역을 알려 "
+                   "주십시오. " * 3)
+    subjects = {right: seal(f"{right} 요청") for right in RIGHTS}
     buf = io.StringIO()
     for i in range(1, n + 1):
         first = i % 10 != 0
@@ -111,7 +116,8 @@ def load(url: str, ids: dict[str, object], n: int, today: date) -> None:
         assignee = rng.choice(ids["contacts"]) if first else None  # type: ignore[arg-type]
         row = (i, f"DSAR-2026-{i:06d}", org, version, right, json.dumps([right], ensure_ascii=False),
                "closed" if closed else rng.choice(OPEN_STAGES), closed, False, "email", received.isoformat(),
-               due.isoformat(), basis, "[]", "[]", f"요청인{i}", f"person{i}@example.com", f"{right} 요청", details,
+               due.isoformat(), basis, "[]", "[]", seal(f"요청인{i}"), seal(f"person{i}@example.com"),
+               subjects[right], details,
                json.dumps({"evidence": {right: [right]}, "language": "ko"}, ensure_ascii=False),
                assignee if assignee is not None else "\\N", 1, received.isoformat(), received.isoformat())
         buf.write("\t".join(str(v) if not isinstance(v, bool) else ("t" if v else "f") for v in row) + "\n")

@@ -73,12 +73,16 @@ def load(url: str, *, start: int, count: int, due: int, today: date, ids: tuple[
     due_days = [3, 1, 0, -1, -2, -5]  # D-3, D-1, due day, overdue by 1, 2 and 5 days
     received = NOW - timedelta(days=5)
     stamp = received.isoformat()
+    from dsar.crypto import keyring  # subject and details hold ciphertext (dsar/crypto.py)
+
+    no_text = keyring().encrypt_text("")
     lines = []
     for i in range(start, start + count):
         k = i - start
         offset = due_days[k % len(due_days)] if k < due else (2 if k % 10 == 0 else 4 + k % 40)  # D-2: no reminder
         row = (f"BENCH-{i:09d}", org_id, version_id, "열람", '["열람"]', "reviewing", "f", "f", "email", stamp,
-               (today + timedelta(days=offset)).isoformat(), "{}", "[]", "[]", "", "", "{}", desk, 1, stamp, stamp)
+               (today + timedelta(days=offset)).isoformat(), "{}", "[]", "[]", no_text, no_text, "{}", desk, 1,
+               stamp, stamp)
         lines.append("\t".join(str(v) for v in row))
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         columns = ", ".join(f'"{c}"' for c in COLUMNS)

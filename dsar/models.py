@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+from dsar.crypto import EncryptedBytes, EncryptedJSON, EncryptedText, keep_lookup_hash
 
 
 def utcnow() -> datetime:
@@ -15,6 +17,13 @@ def utcnow() -> datetime:
 
 def _json(**kw: Any) -> Any:
     return Field(default_factory=kw.pop("default_factory", dict), sa_column=Column(JSON, nullable=False))
+
+
+def _secret(default: Any = None, *, json: bool = False) -> Any:
+    """A column holding personal data, stored encrypted (dsar/crypto.py); callers read and write plain values."""
+    if json:
+        return Field(default_factory=dict, sa_column=Column(EncryptedJSON, nullable=False))
+    return Field(default=default, sa_column=Column(EncryptedText, nullable=default is None))
 
 
 class Organisation(SQLModel, table=True):
@@ -67,11 +76,12 @@ class InboundMessage(SQLModel, table=True):
     source: str = Field(max_length=20)  # email | webhook | imap | maildir | cli | web | staff
     sha256: str = Field(max_length=64, index=True)
     message_id: str | None = Field(default=None, unique=True, max_length=998)
-    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    raw: bytes = Field(sa_column=Column(EncryptedBytes, nullable=False))
     status: str = Field(default="stored", max_length=20, index=True)  # stored | processed | quarantined
     problem_code: str | None = Field(default=None, max_length=40)
-    problem_message: str | None = None
-    summary: dict[str, Any] = _json()  # parsed, masked: subject, sender, recipients, classification
+    problem_message: str | None = _secret()  # may quote a header or an attachment's name
+    summary: dict[str, Any] = _secret(json=True)  # parsed, masked: subject, sender, recipients, classification
+    purged_at: datetime | None = None  # retention: raw and summary wiped (dsar/retention.py)
 
 
 _ROW_VERSION = Column("row_version", Integer, nullable=False)
@@ -110,12 +120,13 @@ class Request(SQLModel, table=True):
     due_basis: dict[str, Any] = _json()  # `Due.as_dict()`: the arithmetic behind due_date
     pauses: list[dict[str, Any]] = _json(default_factory=list)  # [{start, end, reason}] waiting for the requester
     extensions: list[dict[str, Any]] = _json(default_factory=list)  # [{days, reason}]
-    requester_name: str | None = None
-    requester_email: str | None = Field(default=None, index=True)
-    requester_phone: str | None = None
+    requester_name: str | None = _secret()
+    requester_email: str | None = _secret()
+    requester_email_hmac: str | None = Field(default=None, max_length=64, index=True)  # set with requester_email
+    requester_phone: str | None = _secret()
     agent_kind: str | None = Field(default=None, max_length=10)  # 법정대리인 | 위임
-    subject: str = ""
-    details: str = ""  # masked text of the request
+    subject: str = _secret("")
+    details: str = _secret("")  # masked text of the request
     classification: dict[str, Any] = _json()
     duplicate_of_id: int | None = Field(default=None, foreign_key="request.id")
     thread_of_id: int | None = Field(default=None, foreign_key="request.id")
@@ -123,10 +134,14 @@ class Request(SQLModel, table=True):
     row_version: int = Field(default=1, sa_column=_ROW_VERSION)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    purged_at: datetime | None = None  # retention: personal data wiped, the row kept as a tombstone
 
     @property
     def agent(self) -> bool:
         return self.agent_kind is not None
+
+
+keep_lookup_hash(Request, "requester_email", "requester_email_hmac")  # deduplication without decrypting
 
 
 class StageEvent(SQLModel, table=True):
@@ -136,7 +151,7 @@ class StageEvent(SQLModel, table=True):
     from_stage: str | None = Field(default=None, max_length=40)
     to_stage: str = Field(max_length=40)
     actor: str = Field(max_length=100)
-    reason: str | None = None
+    reason: str | None = _secret()  # staff's words; may name the requester
     ground: str | None = Field(default=None, max_length=40)
     at: datetime = Field(default_factory=utcnow)
 
@@ -149,21 +164,21 @@ class Notice(SQLModel, table=True):
     request_id: int | None = Field(default=None, foreign_key="request.id", index=True)
     kind: str = Field(max_length=40)
     seq: int = 1
-    recipient: str | None = Field(default=None, max_length=320)
+    recipient: str | None = _secret()
     message_id: str = Field(default="", max_length=300, index=True)  # threads replies back to the case
     dedupe_key: str | None = Field(default=None, unique=True, max_length=120)  # reminder:D-3:2026-11-30 ...
-    subject: str = ""
-    html: str = ""
-    text: str = ""
+    subject: str = _secret("")
+    html: str = _secret("")
+    text: str = _secret("")
     sha256: str = Field(max_length=64)
     template_version: str = Field(max_length=20)
-    context: dict[str, Any] = _json()
+    context: dict[str, Any] = _secret(json=True)  # the data the notice was rendered from
     # draft|queued|sending|sent|failed|manual; held|void: a verification code e-mail (dsar/verification.py)
     status: str = Field(default="queued", max_length=20, index=True)
     requires_approval: bool = False
     approved_by: str | None = None
     attempts: int = 0
-    last_error: str | None = None
+    last_error: str | None = _secret()  # a bounce or SMTP reply may quote the address
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 

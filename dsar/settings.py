@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-change-me"
+MIN_AUDIT_RETENTION_DAYS = 730  # 개인정보의 안전성 확보조치 기준: access records kept 2 years
 
 
 class Settings(BaseSettings):
@@ -90,10 +91,53 @@ class Settings(BaseSettings):
         "(refused in production)",
     )
 
+    # Personal data at rest: dsar/crypto.py (keys), dsar/retention.py (purge)
+    encryption_keys: str = Field(
+        "", description="Fernet keys, comma separated, newest first: the first encrypts, all decrypt "
+        "(empty: encryption_key_file; outside production a development key)",
+    )
+    encryption_key_file: Path | None = Field(None, description="File with one Fernet key per line, newest first")
+    lookup_key: str = Field(
+        "", description="HMAC key of the lookup hashes (requester e-mail); never changed once data exists "
+        "(empty: lookup_key_file; outside production a development key)",
+    )
+    lookup_key_file: Path | None = Field(None, description="File whose first line is the lookup key")
+    retention_days: int = Field(
+        1095, description="Days after a case is closed before its personal data and messages are purged (default "
+        "3 years, the longest record-keeping period in LEGAL.md: 전송요구 records; not a statutory period for cases)",
+    )
+
+    # Audit log: dsar/audit.py (chains), dsar/audit_anchors.py (signed checkpoints), dsar/audit_review.py
+    anchor_key: str = Field(
+        "", description="HMAC key that signs audit anchors; keep it out of the database (empty: anchor_key_file, "
+        "else a development key derived from secret_key, refused in production)",
+    )
+    anchor_key_file: Path | None = Field(None, description="File holding the anchor HMAC key (instead of anchor_key)")
+    anchor_dir: Path = Field(Path(""), description="Directory of the append-only anchor log; empty: data_dir/anchors")
+    anchor_interval_seconds: float = Field(86400.0, description="How often Celery beat writes an audit anchor")
+    audit_retention_days: int = Field(
+        730, description="Days audit events are kept (at least 730, 안전성 확보조치 기준); the app never deletes them"
+    )
+
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:
         if self.env == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("DSAR_SECRET_KEY is still the development default: set a long random value")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_dev_anchor_key(self) -> Settings:
+        if self.env == "production" and not self.anchor_key and str(self.anchor_key_file or "") in ("", "."):
+            raise ValueError("DSAR_ANCHOR_KEY or DSAR_ANCHOR_KEY_FILE must be set in production: audit anchors "
+                             "signed with the development key prove nothing")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_short_audit_retention(self) -> Settings:
+        if self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS:
+            raise ValueError(f"DSAR_AUDIT_RETENTION_DAYS={self.audit_retention_days}은(는) 너무 짧습니다: 접속기록은 "
+                             f"최소 {MIN_AUDIT_RETENTION_DAYS}일(2년) 보관해야 합니다 (안전성 확보조치 기준; "
+                             f"audit records must be kept at least {MIN_AUDIT_RETENTION_DAYS} days)")
         return self
 
     @model_validator(mode="after")
@@ -102,9 +146,24 @@ class Settings(BaseSettings):
             raise ValueError("DSAR_CLOCK_FILE is a test-only simulated clock: unset it in production")
         return self
 
+    @model_validator(mode="after")
+    def _require_production_keys(self) -> Settings:
+        if self.env == "production" and not self.encryption_keys and str(self.encryption_key_file or "") in ("", "."):
+            raise ValueError("DSAR_ENCRYPTION_KEYS (or DSAR_ENCRYPTION_KEY_FILE) is not set: make a key with "
+                             "`dsar keys generate`")
+        if self.env == "production" and not self.lookup_key and str(self.lookup_key_file or "") in ("", "."):
+            raise ValueError("DSAR_LOOKUP_KEY (or DSAR_LOOKUP_KEY_FILE) is not set: a long random value")
+        if self.retention_days < 1:
+            raise ValueError("DSAR_RETENTION_DAYS must be at least 1")
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'dsar.db').resolve()}"
+
+    @property
+    def anchors_dir(self) -> Path:
+        return self.anchor_dir if str(self.anchor_dir) not in ("", ".") else self.data_dir / "anchors"
 
     @property
     def notices_dir(self) -> Path:

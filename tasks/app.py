@@ -2,17 +2,19 @@
 
 - `intake`: turning stored messages into cases (bursty after a breach);
 - `notices`: delivering the outbox (acknowledgements, letters, staff e-mail);
-- `reminders`: the periodic sweeps (deadline reminders and digests, identity-check expiry, outbox recovery).
+- `reminders`: the periodic sweeps (deadline reminders and digests, identity-check expiry, outbox recovery,
+  audit anchors, the retention purge).
 """
 
 from celery import Celery
+from celery.schedules import crontab
 
 from dsar.settings import get_settings
 
 settings = get_settings()
 
 app = Celery("dsar", broker=settings.broker_url, include=["tasks.intake", "tasks.notices", "tasks.reminders",
-                                                           "tasks.mailbox"])
+                                                           "tasks.mailbox", "tasks.audit", "tasks.retention"])
 app.conf.update(
     task_always_eager=settings.celery_eager,
     task_eager_propagates=True,
@@ -27,6 +29,8 @@ app.conf.update(
         "tasks.mailbox.*": {"queue": "intake"},
         "tasks.notices.*": {"queue": "notices"},
         "tasks.reminders.*": {"queue": "reminders"},
+        "tasks.audit.*": {"queue": "reminders"},
+        "tasks.retention.*": {"queue": "reminders"},
     },
     broker_connection_retry_on_startup=True,
     timezone="Asia/Seoul",
@@ -35,5 +39,7 @@ app.conf.update(
         "outbox-recovery": {"task": "tasks.notices.sweep_outbox", "schedule": 60.0},
         "mailbox-poll": {"task": "tasks.mailbox.poll", "schedule": settings.poll_seconds},
         "intake-requeue": {"task": "tasks.intake.requeue_stored", "schedule": 60.0},
+        "audit-anchor": {"task": "tasks.audit.anchor", "schedule": min(settings.anchor_interval_seconds, 900.0)},
+        "retention-purge": {"task": "tasks.retention.purge", "schedule": crontab(hour=3, minute=30)},  # daily, KST
     },
 )

@@ -18,6 +18,7 @@ from sqlalchemy import Select, func
 from sqlmodel import Session, col, select
 
 from dsar.auth.roles import Principal, require_visible
+from dsar.crypto import unread_secrets
 from dsar.deadlines import days_left
 from dsar.engine import UNROUTED
 from dsar.errors import NotFound
@@ -83,7 +84,7 @@ def list_cases(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of cases (most urgent first) and the number of cases matching the filter."""
     rows = session.exec(
-        _filtered(session, principal, f, today, select(Request))
+        _filtered(session, principal, f, today, select(Request).options(*unread_secrets(Request)))
         .order_by(col(Request.due_date).asc().nulls_last(), col(Request.id))
         .limit(f.limit).offset(f.offset)
     ).all()

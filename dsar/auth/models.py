@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
+from dsar.crypto import EncryptedText
 from dsar.models import utcnow
 
 
@@ -56,5 +58,5 @@ class Note(SQLModel, table=True):
     request_id: int = Field(foreign_key="request.id", index=True)
     author: str = Field(max_length=100)
     author_id: int | None = Field(default=None, foreign_key="staffuser.id")
-    body: str
+    body: str = Field(sa_column=Column(EncryptedText, nullable=False))  # about the requester: stored encrypted
     created_at: datetime = Field(default_factory=utcnow)

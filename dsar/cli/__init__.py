@@ -26,9 +26,20 @@ def emit(data: Any, as_json: bool, human: str | None = None) -> None:
 
 
 def _register() -> None:
-    from dsar.cli import audit_cmd, demo_cmd, intake_cmd, policy_cmd, requests_cmd, service_cmd, users_cmd
+    from dsar.cli import (
+        audit_cmd,
+        demo_cmd,
+        intake_cmd,
+        keys_cmd,
+        policy_cmd,
+        requests_cmd,
+        retention_cmd,
+        service_cmd,
+        users_cmd,
+    )
 
-    for module in (policy_cmd, intake_cmd, requests_cmd, audit_cmd, demo_cmd, service_cmd, users_cmd):
+    for module in (policy_cmd, intake_cmd, requests_cmd, audit_cmd, demo_cmd, service_cmd, users_cmd, keys_cmd,
+                   retention_cmd):
         module.register(app)
 
 

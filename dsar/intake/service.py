@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from dsar import audit, engine
 from dsar.clock import Clock
+from dsar.crypto import lookup_hash
 from dsar.intake.bounces import is_bounce, record_bounce
 from dsar.intake.classify import classify
 from dsar.intake.parse import ParsedMessage, parse_message
@@ -197,7 +198,8 @@ def _duplicate(session: Session, sender: str | None, right: str, received_at: da
     since = received_at - timedelta(days=get_settings().duplicate_window_days)
     return session.exec(
         select(Request).where(
-            Request.requester_email == sender, Request.right == right, col(Request.received_at) >= since,
+            Request.requester_email_hmac == lookup_hash(sender), Request.right == right,
+            col(Request.received_at) >= since,
             col(Request.duplicate_of_id).is_(None),
         ).order_by(col(Request.received_at))
     ).first()
