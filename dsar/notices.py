@@ -2,7 +2,9 @@
 
 `create` runs inside the engine's transaction (the notice exists exactly when its transition does);
 `deliver` is what the `notices` Celery task calls: it claims the notice with one atomic UPDATE, so two workers
-can never both send it, and records every failure on the notice where staff can see it.
+can never both send it, and records every failure on the notice where staff can see it. A claim is a lease: a
+worker killed between claiming and recording the result leaves the notice `sending`, and once the lease lapses
+the outbox sweep sends it again, with the same Message-ID (receiving mail systems drop a copy they already have).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, col, select
 
 from dsar import audit
@@ -179,32 +181,56 @@ def _mail_domain() -> str:
 
 
 WAITING = ("queued", "failed")  # statuses the outbox still has to send
+LEASE = timedelta(minutes=15)  # far longer than any SMTP exchange (30 s timeouts): an older claim is a dead worker's
 
 
-def pending_ids(session: Session, *, created_before: datetime | None = None) -> list[int]:
-    """Notices still waiting to go out (optionally only those made before a moment)."""
-    query = select(Notice.id).where(col(Notice.status).in_(WAITING))
+def _lapsed(before: datetime) -> Any:
+    """`sending` under a claim made before `before`. While a notice is `sending`, `sent_at` is when `deliver`
+    claimed it; the verification-code e-mail's own claim leaves it empty, so a code is never sent twice."""
+    return and_(col(Notice.status) == "sending", col(Notice.sent_at).is_not(None), col(Notice.sent_at) < before)
+
+
+def pending_ids(
+    session: Session, *, created_before: datetime | None = None, lapsed_before: datetime | None = None
+) -> list[int]:
+    """Notices still waiting to go out (optionally only those made before a moment); with `lapsed_before`, also
+    those whose claim was made before that moment and never finished."""
+    waiting = col(Notice.status).in_(WAITING)
     if created_before is not None:
-        query = query.where(col(Notice.created_at) < created_before)
+        waiting = and_(waiting, col(Notice.created_at) < created_before)
+    query = select(Notice.id).where(or_(waiting, _lapsed(lapsed_before)) if lapsed_before is not None else waiting)
     return list(session.exec(query))  # type: ignore[arg-type]
 
 
+def _claim(session: Session, notice_id: int, now: datetime, lease: timedelta) -> str | None:
+    """Take the notice for sending: "claimed" when it was waiting, "reclaimed" when its last claim lapsed."""
+    take = update(Notice).where(col(Notice.id) == notice_id).values(
+        status="sending", attempts=Notice.attempts + 1, sent_at=now)
+    if session.exec(take.where(col(Notice.status).in_(WAITING))).rowcount == 1:  # type: ignore[call-overload]
+        return "claimed"
+    if session.exec(take.where(_lapsed(now - lease))).rowcount == 1:  # type: ignore[call-overload]
+        return "reclaimed"
+    return None
+
+
 def deliver(
-    session: Session, notice_id: int, transport: Transport, *, actor: str = "outbox", clock: Clock | None = None
+    session: Session, notice_id: int, transport: Transport, *, actor: str = "outbox", clock: Clock | None = None,
+    lease: timedelta = LEASE,
 ) -> Notice:
-    """Send one notice if it is still waiting; idempotent (a sent notice is never sent again)."""
+    """Send one notice if it is still waiting, or if the worker that claimed it more than `lease` ago died
+    before recording the result; otherwise do nothing (a sent notice is never sent again)."""
     clock = clock or SystemClock()
-    claim = (
-        update(Notice)
-        .where(col(Notice.id) == notice_id, col(Notice.status).in_(WAITING))
-        .values(status="sending", attempts=Notice.attempts + 1)
-    )
-    claimed = session.exec(claim).rowcount == 1  # type: ignore[call-overload]
-    session.commit()
+    taken = _claim(session, notice_id, clock.now(), lease)
     notice = session.get(Notice, notice_id, populate_existing=True)
-    if notice is None or not claimed:
+    if notice is None or taken is None:
+        session.commit()
         return notice  # type: ignore[return-value]
     request = session.get(Request, notice.request_id) if notice.request_id else None
+    org_id = request.org_id if request else None
+    if taken == "reclaimed":
+        audit.record(session, "notice.reclaimed", actor=actor, org_id=org_id, request_id=notice.request_id,
+                     at=clock.now(), details={"notice_id": notice.id, "attempt": notice.attempts})
+    session.commit()
     org_name = (request and _org_name(session, request)) or "개인정보 보호 담당"
     message = build_message(
         to=notice.recipient or "", subject=notice.subject, text=notice.text, html=notice.html,
@@ -213,14 +239,14 @@ def deliver(
     try:
         transport.send(message)
     except DeliveryFailed as exc:
-        notice.status, notice.last_error = "failed", exc.message
-        audit.record(session, "notice.failed", actor=actor, org_id=request.org_id if request else None, at=clock.now(),
+        notice.status, notice.sent_at, notice.last_error = "failed", None, exc.message
+        audit.record(session, "notice.failed", actor=actor, org_id=org_id, at=clock.now(),
                      request_id=notice.request_id, details={"notice_id": notice.id, "attempt": notice.attempts})
         session.add(notice)
         session.commit()
         raise
     notice.status, notice.sent_at, notice.last_error = "sent", clock.now(), None
-    audit.record(session, "notice.sent", actor=actor, org_id=request.org_id if request else None, at=clock.now(),
+    audit.record(session, "notice.sent", actor=actor, org_id=org_id, at=clock.now(),
                  request_id=notice.request_id, details={"notice_id": notice.id, "kind": notice.kind})
     session.add(notice)
     session.commit()
