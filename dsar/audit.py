@@ -3,8 +3,8 @@
 One chain per organisation (`org:<id>`) plus `system` for events that belong to none (unrouted mail, logins):
 organisations proceed in parallel, and one organisation's log can be exported and verified on its own. Each
 event's hash covers its own fields and the previous event's hash, so an edit, deletion, insertion or
-reordering breaks the chain at that point. Writers first bump the chain's head row, which serialises them on
-both SQLite and PostgreSQL, so two transactions can never fork a chain.
+reordering breaks the chain at that point. Events are chained at commit: the transaction bumps the chain's head
+row then, which serialises writers on both SQLite and PostgreSQL, so two transactions can never fork a chain.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from dsar.models import AuditEvent, AuditHead, utcnow
@@ -36,9 +37,14 @@ def _stamp(at: datetime) -> str:
 
 
 def event_hash(e: AuditEvent) -> str:
+    return _hash({"chain": e.chain, "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
+                  "org_id": e.org_id, "request_id": e.request_id, "details": e.details, "prev_hash": e.prev_hash})
+
+
+def _hash(e: dict[str, Any]) -> str:
     body = {
-        "chain": e.chain, "seq": e.seq, "at": _stamp(e.at), "actor": e.actor, "action": e.action,
-        "org_id": e.org_id, "request_id": e.request_id, "details": e.details, "prev": e.prev_hash,
+        "chain": e["chain"], "seq": e["seq"], "at": _stamp(e["at"]), "actor": e["actor"], "action": e["action"],
+        "org_id": e["org_id"], "request_id": e["request_id"], "details": e["details"], "prev": e["prev_hash"],
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -52,28 +58,64 @@ def record(
     request_id: int | None = None,
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction (it commits or rolls back with the change it records)."""
-    chain = chain_for(org_id)
-    bump = update(AuditHead).where(col(AuditHead.chain) == chain).values(seq=AuditHead.seq + 1)
-    if session.exec(bump).rowcount == 0:  # type: ignore[call-overload]
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.exec(insert(AuditHead).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing())  # type: ignore[call-overload]
-        session.exec(bump)  # type: ignore[call-overload]
-    head = session.exec(
-        select(AuditHead).where(AuditHead.chain == chain).execution_options(populate_existing=True)
-    ).one()
-    event = AuditEvent(
-        chain=chain, seq=head.seq, at=at or utcnow(),
-        actor=actor, action=action, org_id=org_id, request_id=request_id, details=details or {},
-        prev_hash=head.hash,
-    )
-    event.hash = event_hash(event)
-    head.hash = event.hash
-    session.add(event)
-    session.add(head)
-    session.flush()
-    return event
+) -> None:
+    """Append one event to the caller's transaction: it is chained and written when the transaction commits
+    (`_write_pending`), so it commits or rolls back with the change it records."""
+    event = {"chain": chain_for(org_id), "at": at or utcnow(), "actor": actor, "action": action, "org_id": org_id,
+             "request_id": request_id, "details": details or {}}
+    session.info.setdefault(_PENDING, []).append(event)
+
+
+def flush(session: Session) -> None:
+    """Write the transaction's recorded events now (for a reader in the same transaction)."""
+    _write_pending(session)
+
+
+_PENDING = "dsar.audit.pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """Chain and insert the events recorded in this transaction, one head update per chain.
+
+    The chain's head row is locked here, at the end of the transaction, so concurrent writers queue only for the
+    few statements of the commit instead of for the whole transaction. Chains are taken in sorted order, so two
+    transactions that touch the same chains cannot deadlock."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    by_chain: dict[str, list[dict[str, Any]]] = {}
+    for e in pending:
+        by_chain.setdefault(e["chain"], []).append(e)
+    rows = []
+    for chain in sorted(by_chain):
+        events = by_chain[chain]
+        seq, prev = _reserve(session, chain, len(events))
+        for e in events:
+            seq += 1
+            e.update(seq=seq, prev_hash=prev)
+            e["hash"] = prev = _hash(e)
+            rows.append(e)
+        session.execute(update(AuditHead).where(col(AuditHead.chain) == chain).values(hash=prev))
+    session.execute(insert(AuditEvent), rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (a rollback): its events go with it
+        session.info.pop(_PENDING, None)
+
+
+def _reserve(session: Session, chain: str, count: int) -> tuple[int, str]:
+    """Move the chain's head `count` places on (taking its row lock); returns the seq and hash before."""
+    bump = (update(AuditHead).where(col(AuditHead.chain) == chain).values(seq=AuditHead.seq + count)
+            .returning(AuditHead.seq, AuditHead.hash))
+    row = session.execute(bump).first()
+    if row is None:
+        insert_head = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert_head(AuditHead).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing())
+        row = session.execute(bump).one()
+    return row[0] - count, row[1]
 
 
 @dataclass
@@ -120,5 +162,6 @@ def verify(session: Session) -> ChainReport:
 
 
 def events_for(session: Session, request_id: int) -> list[AuditEvent]:
+    flush(session)
     query = select(AuditEvent).where(AuditEvent.request_id == request_id).order_by(col(AuditEvent.id))
     return list(session.exec(query))

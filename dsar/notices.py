@@ -192,41 +192,62 @@ def pending_ids(session: Session, *, created_before: datetime | None = None) -> 
 def deliver(
     session: Session, notice_id: int, transport: Transport, *, actor: str = "outbox", clock: Clock | None = None
 ) -> Notice:
-    """Send one notice if it is still waiting; idempotent (a sent notice is never sent again)."""
+    """Send one notice if it is still waiting; idempotent (a sent notice is never sent again). Raises
+    DeliveryFailed when the transport fails (the failure is recorded on the notice first)."""
+    claimed = deliver_many(session, [notice_id], transport, actor=actor, clock=clock)
+    notice = claimed[0] if claimed else session.get(Notice, notice_id, populate_existing=True)
+    if claimed and notice.status == "failed":
+        raise DeliveryFailed(notice.last_error or "")
+    return notice  # type: ignore[return-value]
+
+
+def deliver_many(
+    session: Session, notice_ids: list[int], transport: Transport, *, actor: str = "outbox",
+    clock: Clock | None = None,
+) -> list[Notice]:
+    """Send those of the notices that are still waiting, over one connection; returns the ones this call sent or
+    tried. They are claimed with one atomic UPDATE (committed before anything goes out), so two workers can
+    never both send a notice; each failure is recorded on its notice where staff can see it."""
     clock = clock or SystemClock()
     claim = (
         update(Notice)
-        .where(col(Notice.id) == notice_id, col(Notice.status).in_(WAITING))
+        .where(col(Notice.id).in_(notice_ids), col(Notice.status).in_(WAITING))
         .values(status="sending", attempts=Notice.attempts + 1)
+        .returning(Notice.id)
     )
-    claimed = session.exec(claim).rowcount == 1  # type: ignore[call-overload]
+    claimed = list(session.execute(claim).scalars())
     session.commit()
-    notice = session.get(Notice, notice_id, populate_existing=True)
-    if notice is None or not claimed:
-        return notice  # type: ignore[return-value]
-    request = session.get(Request, notice.request_id) if notice.request_id else None
-    org_name = (request and _org_name(session, request)) or "개인정보 보호 담당"
-    message = build_message(
-        to=notice.recipient or "", subject=notice.subject, text=notice.text, html=notice.html,
-        message_id=notice.message_id, sender_name=org_name,
-    )
-    try:
-        transport.send(message)
-    except DeliveryFailed as exc:
-        notice.status, notice.last_error = "failed", exc.message
-        audit.record(session, "notice.failed", actor=actor, org_id=request.org_id if request else None, at=clock.now(),
-                     request_id=notice.request_id, details={"notice_id": notice.id, "attempt": notice.attempts})
+    if not claimed:
+        return []
+    batch = list(session.exec(
+        select(Notice).where(col(Notice.id).in_(claimed)).order_by(col(Notice.id))
+        .execution_options(populate_existing=True)
+    ))
+    cases = {r.id: r for r in session.exec(
+        select(Request).where(col(Request.id).in_({n.request_id for n in batch if n.request_id})))}
+    messages = [
+        build_message(to=n.recipient or "", subject=n.subject, text=n.text, html=n.html, message_id=n.message_id,
+                      sender_name=_org_name(session, cases.get(n.request_id)) or "개인정보 보호 담당")
+        for n in batch
+    ]
+    now = clock.now()
+    for notice, failure in zip(batch, transport.send_many(messages), strict=True):
+        org_id = cases[notice.request_id].org_id if notice.request_id in cases else None
+        if failure is None:
+            notice.status, notice.sent_at, notice.last_error = "sent", now, None
+            audit.record(session, "notice.sent", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
+                         details={"notice_id": notice.id, "kind": notice.kind})
+        else:
+            notice.status, notice.last_error = "failed", failure.message
+            audit.record(session, "notice.failed", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
+                         details={"notice_id": notice.id, "attempt": notice.attempts})
         session.add(notice)
-        session.commit()
-        raise
-    notice.status, notice.sent_at, notice.last_error = "sent", clock.now(), None
-    audit.record(session, "notice.sent", actor=actor, org_id=request.org_id if request else None, at=clock.now(),
-                 request_id=notice.request_id, details={"notice_id": notice.id, "kind": notice.kind})
-    session.add(notice)
     session.commit()
-    return notice
+    return batch
 
 
-def _org_name(session: Session, request: Request) -> str | None:
-    version = session.get(WorkflowVersion, request.workflow_version_id) if request.workflow_version_id else None
+def _org_name(session: Session, request: Request | None) -> str | None:
+    if request is None or request.workflow_version_id is None:
+        return None
+    version = session.get(WorkflowVersion, request.workflow_version_id)
     return version.definition["organisation"]["name"] if version else None

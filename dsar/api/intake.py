@@ -12,6 +12,7 @@ a database that cannot be reached is a 503 (try again), never a 500.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -34,7 +35,8 @@ from dsar.clock import SystemClock
 from dsar.db import session_scope
 from dsar.errors import DsarError, IntakeError, ServiceUnavailable
 from dsar.intake import service, staff, webform
-from dsar.models import Organisation, RouteAddress
+from dsar.intake.group_commit import GroupCommit
+from dsar.models import InboundMessage, Organisation, RouteAddress
 from dsar.rights import Right
 from dsar.settings import get_settings
 from dsar.workflow.registry import latest_version
@@ -123,17 +125,24 @@ def _db_down(exc: Exception) -> Refusal:
 # -- the mail webhook -----------------------------------------------------------------------------------------
 
 
-def _store_and_queue(raw: bytes, source: str) -> tuple[int, bool, str]:
+def _store_and_queue(messages: list[tuple[bytes, str]]) -> list[tuple[int, bool, str]]:
+    """Store a group of messages in one transaction, then queue the ones waiting for processing as one batch
+    (new ones, and earlier copies the broker never got)."""
     from tasks.intake import enqueue
 
     with session_scope() as session:
-        inbound, created = service.store(session, raw, source=source, clock=SystemClock())
-    if inbound.status == "stored":  # new, or an earlier copy the broker never got
-        try:
-            enqueue(inbound.id or 0)
-        except Exception:  # inline (eager) processing failed: the message is stored, requeue_stored retries
-            log.exception("intake: processing of inbound %s failed; it stays stored", inbound.id)
-    return inbound.id or 0, created, inbound.status
+        stored = service.store_many(session, messages, clock=SystemClock())
+    waiting = list(dict.fromkeys(row.id or 0 for row, _ in stored if row.status == "stored"))
+    try:
+        enqueue(waiting)
+    except Exception:  # inline (eager) processing failed: the messages are stored, requeue_stored retries
+        log.exception("intake: processing of %d inbound messages failed; they stay stored", len(waiting))
+    return [(row.id or 0, created, row.status) for row, created in stored]
+
+
+@functools.cache
+def _mail_group() -> GroupCommit[tuple[bytes, str], tuple[int, bool, str]]:
+    return GroupCommit(_store_and_queue, max_group=get_settings().intake_batch_size)
 
 
 @router.post("/email", status_code=202)
@@ -161,7 +170,7 @@ async def intake_email(request: Request) -> JSONResponse:
                           "message/rfc822, text/plain, application/octet-stream 또는 application/json으로 보내세요 "
                           "(unsupported Content-Type)")
         try:
-            inbound_id, created, status = await run_in_threadpool(_store_and_queue, raw, "webhook")
+            inbound_id, created, status = await _mail_group().submit((raw, "webhook"))
         except (SQLAlchemyError, ServiceUnavailable) as exc:
             raise _db_down(exc) from None
     except Refusal as refusal:
@@ -207,7 +216,7 @@ def _take_web(req: webform.WebRequest, client: str | None, idempotency_key: str 
     """Store the request as a message, commit, process it at once (the page shows the case number), and
     hand its acknowledgement to the outbox. If processing fails the message stays stored and is queued."""
     from tasks.intake import BROKER_DOWN, enqueue, process_locked
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
     org, address = _intake_address(req.org)
     clock = SystemClock()
@@ -217,19 +226,19 @@ def _take_web(req: webform.WebRequest, client: str | None, idempotency_key: str 
         inbound, created = service.store(session, raw, source="web", clock=clock)
     try:
         with session_scope() as session:
-            result, notice_ids = process_locked(session, inbound.id or 0)
+            notice_ids = process_locked(session, [inbound.id or 0])
+            result = service.result_of(session, session.get(InboundMessage, inbound.id))
     except Exception:
         log.exception("intake: web request %s stored but not processed; queued", inbound.id)
         try:
-            enqueue(inbound.id or 0)
+            enqueue([inbound.id or 0])
         except Exception:  # inline (eager) processing failed again: requeue_stored retries later
             log.exception("intake: web request %s stays stored", inbound.id)
         return WebOutcome(inbound.id or 0, created, "stored", [], None, org.name)
-    for notice_id in notice_ids:
-        try:
-            deliver_notice.delay(notice_id)
-        except BROKER_DOWN:  # the notice stays queued; sweep_outbox sends it
-            log.warning("intake: broker down, notice %s left for sweep_outbox", notice_id)
+    try:
+        queue_delivery(notice_ids)
+    except BROKER_DOWN:  # the notices stay queued; sweep_outbox sends them
+        log.warning("intake: broker down, %d notices left for sweep_outbox", len(notice_ids))
     return WebOutcome(inbound.id or 0, created, result.status, result.cases, result.due, org.name)
 
 
@@ -379,15 +388,14 @@ async def intake_form_submit(request: Request) -> HTMLResponse:
 
 def _enter_staff(entry: staff.StaffEntry, actor: str) -> staff.StaffResult:
     from tasks.intake import BROKER_DOWN
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
     with session_scope() as session:
         result = staff.enter(session, entry, clock=SystemClock(), actor=actor)
-    for notice_id in result.notices:
-        try:
-            deliver_notice.delay(notice_id)
-        except BROKER_DOWN:
-            log.warning("intake: broker down, notice %s left for sweep_outbox", notice_id)
+    try:
+        queue_delivery(result.notices)
+    except BROKER_DOWN:
+        log.warning("intake: broker down, %d notices left for sweep_outbox", len(result.notices))
     return result
 
 

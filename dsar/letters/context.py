@@ -335,6 +335,7 @@ class NoticeContext:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_HINTS: dict[type, tuple[dict[str, Any], frozenset[str]]] = {}
 
 
 def _plain(value: Any) -> Any:
@@ -381,8 +382,9 @@ def _build(tp: Any, value: Any, where: str) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             raise InvalidInput(f"{where} must be an object", field=where)
-        hints = get_type_hints(tp)
-        names = {f.name for f in dataclasses.fields(tp)}
+        if tp not in _HINTS:  # resolving hints is slow and runs for every notice: once per class
+            _HINTS[tp] = (get_type_hints(tp), frozenset(f.name for f in dataclasses.fields(tp)))
+        hints, names = _HINTS[tp]
         unknown = set(value) - names
         if unknown:
             raise InvalidInput(f"{where} has unknown fields: {', '.join(sorted(unknown))}", field=where)
