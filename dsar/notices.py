@@ -19,6 +19,7 @@ from dsar.calendar_kr import kst_date
 from dsar.clock import Clock, SystemClock
 from dsar.letters import NOTICE_KINDS, NoticeContext, render_notice
 from dsar.mail import DeliveryFailed, Transport, build_message
+from dsar.memo import memo
 from dsar.models import Notice, Request, WorkflowVersion
 from dsar.settings import get_settings
 
@@ -249,5 +250,6 @@ def deliver_many(
 def _org_name(session: Session, request: Request | None) -> str | None:
     if request is None or request.workflow_version_id is None:
         return None
-    version = session.get(WorkflowVersion, request.workflow_version_id)
+    version = memo(session, ("version", request.workflow_version_id),
+                   lambda: session.get(WorkflowVersion, request.workflow_version_id))
     return version.definition["organisation"]["name"] if version else None

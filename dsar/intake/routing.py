@@ -15,9 +15,14 @@ def route(session: Session, recipients: list[str]) -> Organisation | None:
     table = memo(session, "routes", lambda: {r.address: r.org_id for r in session.exec(select(RouteAddress))})
     for key in keys:  # exact addresses first, in header order; then domains
         if key in table:
-            return session.get(Organisation, table[key])
+            return _organisation(session, table[key])
     default = get_settings().default_org
     if default:
-        return memo(session, ("org", default), lambda: session.exec(
+        return memo(session, ("org_slug", default), lambda: session.exec(
             select(Organisation).where(Organisation.slug == default)).first())
     return None
+
+
+def _organisation(session: Session, org_id: int) -> Organisation | None:
+    """Memoised: the session's identity map alone keeps no object alive from one message to the next."""
+    return memo(session, ("org", org_id), lambda: session.get(Organisation, org_id))
