@@ -134,16 +134,17 @@ def full_article(article: str) -> str:
 def create(
     session: Session, request: Request, kind: str, *, actor: str, clock: Clock | None = None,
     decision: dict[str, Any] | None = None, approved_by: str | None = None,
-    staff: dict[str, Any] | None = None, dedupe_key: str | None = None,
+    staff: dict[str, Any] | None = None, dedupe_key: str | None = None, first: bool = False,
 ) -> Notice:
     """Render and store a notice for the case; queue it, or hold it as a draft when it awaits approval.
 
-    A staff e-mail goes to `staff["email"]` instead of the requester.
+    A staff e-mail goes to `staff["email"]` instead of the requester. `first`: the case was opened in this
+    transaction, so this is its first notice of the kind (saves counting).
     """
     clock = clock or SystemClock()
     context = build_context(session, request, kind, decision=decision, clock=clock, staff=staff)
     rendered = render_notice(kind, context, override_dir=override_dir(context.org.slug))
-    seq = session.exec(
+    seq = 1 if first else session.exec(
         select(func.count()).select_from(Notice).where(Notice.request_id == request.id, Notice.kind == kind)
     ).one() + 1
     outcome = context.decision.outcome if context.decision else None

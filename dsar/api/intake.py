@@ -212,34 +212,65 @@ def _intake_address(org_slug: str) -> tuple[Organisation, str]:
     return org, address
 
 
-def _take_web(req: webform.WebRequest, client: str | None, idempotency_key: str | None) -> WebOutcome:
-    """Store the request as a message, commit, process it at once (the page shows the case number), and
-    hand its acknowledgement to the outbox. If processing fails the message stays stored and is queued."""
+WebItem = tuple[webform.WebRequest, str | None, str | None]  # the request, the client address, its Idempotency-Key
+
+
+def _take_web(items: list[WebItem]) -> list[WebOutcome | IntakeError]:
+    """Store a group of web requests as messages in one transaction, commit, process them together at once (the
+    page shows the case number), and hand their acknowledgements to the outbox. A request for an unknown
+    organisation fails alone; if processing fails the messages stay stored and are queued."""
     from tasks.intake import BROKER_DOWN, enqueue, process_locked
     from tasks.notices import queue_delivery
 
-    org, address = _intake_address(req.org)
     clock = SystemClock()
-    raw = webform.message_from_web(req, to=address, received_at=clock.now(),
-                                   message_id=webform.web_message_id(idempotency_key), client=client)
+    orgs: dict[str, tuple[Organisation, str]] = {}
+    out: list[WebOutcome | IntakeError] = []
+    messages: list[tuple[bytes, str]] = []
+    for req, client, key in items:
+        try:
+            if req.org not in orgs:
+                orgs[req.org] = _intake_address(req.org)
+            org, address = orgs[req.org]
+            raw = webform.message_from_web(req, to=address, received_at=clock.now(),
+                                           message_id=webform.web_message_id(key), client=client)
+        except IntakeError as exc:  # this request alone is refused (422)
+            out.append(exc)
+            continue
+        out.append(WebOutcome(0, False, "stored", [], None, org.name))
+        messages.append((raw, "web"))
+    taken = [o for o in out if isinstance(o, WebOutcome)]
+    if not taken:
+        return out
     with session_scope() as session:
-        inbound, created = service.store(session, raw, source="web", clock=clock)
+        stored = service.store_many(session, messages, clock=clock)
+    for outcome, (inbound, created) in zip(taken, stored, strict=True):
+        outcome.inbound_id, outcome.created = inbound.id or 0, created
+    ids = list(dict.fromkeys(o.inbound_id for o in taken))
     try:
         with session_scope() as session:
-            notice_ids = process_locked(session, [inbound.id or 0])
-            result = service.result_of(session, session.get(InboundMessage, inbound.id))
+            notice_ids = process_locked(session, ids)
+            for outcome in taken:
+                result = service.result_of(session, session.get(InboundMessage, outcome.inbound_id))
+                outcome.status, outcome.cases, outcome.due = result.status, result.cases, result.due
     except Exception:
-        log.exception("intake: web request %s stored but not processed; queued", inbound.id)
+        log.exception("intake: %d web requests stored but not processed; queued", len(ids))
         try:
-            enqueue([inbound.id or 0])
+            enqueue(ids)
         except Exception:  # inline (eager) processing failed again: requeue_stored retries later
-            log.exception("intake: web request %s stays stored", inbound.id)
-        return WebOutcome(inbound.id or 0, created, "stored", [], None, org.name)
+            log.exception("intake: %d web requests stay stored", len(ids))
+        for outcome in taken:
+            outcome.status, outcome.cases, outcome.due = "stored", [], None
+        return out
     try:
         queue_delivery(notice_ids)
     except BROKER_DOWN:  # the notices stay queued; sweep_outbox sends them
         log.warning("intake: broker down, %d notices left for sweep_outbox", len(notice_ids))
-    return WebOutcome(inbound.id or 0, created, result.status, result.cases, result.due, org.name)
+    return out
+
+
+@functools.cache
+def _web_group() -> GroupCommit[WebItem, WebOutcome | IntakeError]:
+    return GroupCommit(_take_web, max_group=get_settings().intake_batch_size)
 
 
 @router.post("/web", status_code=201)
@@ -261,11 +292,12 @@ async def intake_web(request: Request) -> JSONResponse:
 async def _run_web(req: webform.WebRequest, request: Request) -> WebOutcome:
     client = request.client.host if request.client else None
     try:
-        return await run_in_threadpool(_take_web, req, client, request.headers.get("idempotency-key"))
-    except IntakeError as exc:
-        raise _refusal_of(exc, 422) from None
+        outcome = await _web_group().submit((req, client, request.headers.get("idempotency-key")))
     except (SQLAlchemyError, ServiceUnavailable) as exc:
         raise _db_down(exc) from None
+    if isinstance(outcome, IntakeError):
+        raise _refusal_of(outcome, 422) from None
+    return outcome
 
 
 def _page(name: str, http_status: int = 200, **values: Any) -> HTMLResponse:

@@ -170,8 +170,8 @@ def _process(session: Session, inbound: InboundMessage, *, clock: Clock, actor: 
         inbound.status = "not_a_request"
         audit.record(session, "inbound.not_a_request", actor=actor, details={"inbound_id": inbound.id})
     else:
+        inbound.status = "processed"  # set first: written with the summary in one UPDATE
         _open_cases(session, inbound, parsed, subject, text, verdict, clock=clock, actor=actor)
-        inbound.status = "processed"
     session.add(inbound)
 
 
