@@ -20,15 +20,32 @@ log = logging.getLogger(__name__)
 BROKER_DOWN = (BrokerError, ConnectionError, OSError)
 
 
-def process_locked(session: Session, inbound_ids: list[int]) -> list[int]:
+def process_locked(session: Session, inbound_ids: list[int], *, fill: bool = False) -> list[int]:
     """Process stored messages while holding their rows, so that two deliveries of the same id (a requeue racing
     the original task) can never both open cases. The no-op UPDATE takes the row locks on PostgreSQL and the
-    write lock on SQLite (where SELECT ... FOR UPDATE does not exist) before the status is read. Returns the
-    notices to hand to the outbox after commit."""
+    write lock on SQLite (where SELECT ... FOR UPDATE does not exist) before the status is read.
+
+    `fill`: top the batch up with the oldest other messages still waiting, so a backlog of small tasks (the
+    webhook queues whatever arrived together) is worked in full batches, oldest first; the tasks that named
+    them later find them done. Returns the notices to hand to the outbox after commit."""
     claim = update(InboundMessage).where(col(InboundMessage.id).in_(inbound_ids)).values(status=InboundMessage.status)
     session.exec(claim)  # type: ignore[call-overload]
+    if fill:
+        inbound_ids = inbound_ids + _oldest_waiting(session, inbound_ids,
+                                                    get_settings().intake_batch_size - len(inbound_ids))
     service.process_many(session, inbound_ids, clock=SystemClock())
     return service.queued_notices(session, inbound_ids)
+
+
+def _oldest_waiting(session: Session, taken: list[int], limit: int) -> list[int]:
+    """Up to `limit` other stored messages, oldest first, locked (rows another worker holds are skipped)."""
+    if limit <= 0:
+        return []
+    query = (select(InboundMessage.id).where(InboundMessage.status == "stored", col(InboundMessage.id).not_in(taken))
+             .order_by(col(InboundMessage.id)).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.exec(query))  # type: ignore[arg-type]
 
 
 @app.task(autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=20)
@@ -41,7 +58,7 @@ def process_inbound(inbound_ids: list[int] | int) -> int:
     ids = [inbound_ids] if isinstance(inbound_ids, int) else list(inbound_ids)
     try:
         with session_scope() as session:
-            notice_ids = process_locked(session, ids)
+            notice_ids = process_locked(session, ids, fill=True)
     except OperationalError:
         raise  # the database is away: retried with backoff
     except Exception:
