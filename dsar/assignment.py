@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from dsar.memo import memo
 from dsar.models import ContactPerson, Request, WorkflowVersion
 
 HANDLER, OFFICER = "담당자", "책임자"
@@ -24,7 +25,7 @@ ROLE_LABELS = {HANDLER: "담당자", OFFICER: "개인정보 보호책임자"}
 
 def contacts(session: Session, org_id: int) -> list[ContactPerson]:
     query = select(ContactPerson).where(ContactPerson.org_id == org_id).order_by(col(ContactPerson.id))
-    return list(session.exec(query))
+    return memo(session, ("contacts", org_id), lambda: list(session.exec(query)))
 
 
 def open_load(session: Session, contact_ids: list[int]) -> dict[int, int]:
@@ -40,12 +41,16 @@ def open_load(session: Session, contact_ids: list[int]) -> dict[int, int]:
 
 
 def pick(session: Session, org_id: int) -> ContactPerson | None:
-    """The person a new case of the organisation goes to: least-loaded active 담당자, else the 책임자."""
+    """The person a new case of the organisation goes to: least-loaded active 담당자, else the 책임자.
+
+    The case is counted into the load at once, so a batch of cases opened in one transaction is dealt in turn."""
     people = contacts(session, org_id)
     handlers = [c for c in people if c.active and c.role == HANDLER]
     if handlers:
-        load = open_load(session, [c.id for c in handlers if c.id is not None])
-        return min(handlers, key=lambda c: (load.get(c.id or 0, 0), c.id or 0))
+        load = memo(session, ("load", org_id), lambda: open_load(session, [c.id for c in handlers if c.id is not None]))
+        person = min(handlers, key=lambda c: (load.get(c.id or 0, 0), c.id or 0))
+        load[person.id or 0] = load.get(person.id or 0, 0) + 1
+        return person
     return next((c for c in people if c.active and c.role == OFFICER), None)
 
 

@@ -71,7 +71,7 @@ def run(root: Path) -> dict[str, Any]:
     from dsar.models import Notice, Organisation, Request
     from dsar.settings import get_settings
     from dsar.workflow.importer import import_policy
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
     upgrade()
     imported = []
@@ -88,8 +88,7 @@ def run(root: Path) -> dict[str, Any]:
         _work(case.id or 0, actor="demo-staff")
     with session_scope() as session:
         waiting = notices.pending_ids(session)
-    for notice_id in waiting:
-        deliver_notice.delay(notice_id)
+    queue_delivery(waiting)
     for case in cases:
         with session_scope() as session:
             request = session.get(Request, case.id)

@@ -117,7 +117,7 @@ def open_case(
                  "assignee_id": request.assignee_id},
     )
     if wf is not None and wf.spec.get("acknowledgement") and request.requester_email:
-        notices.create(session, request, wf.spec["acknowledgement"], actor=actor, clock=clock)
+        notices.create(session, request, wf.spec["acknowledgement"], actor=actor, clock=clock, first=True)
     return request
 
 

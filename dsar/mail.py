@@ -19,21 +19,44 @@ class DeliveryFailed(ServiceUnavailable):
 class Transport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
+    def send_many(self, messages: list[EmailMessage]) -> list[DeliveryFailed | None]:
+        """Send each message; the failure of each (None when it went), so one bad address fails only itself."""
+        ...
+
 
 class SmtpTransport:
     def __init__(self, host: str, port: int, *, user: str = "", password: str = "", starttls: bool = False) -> None:
         self.host, self.port, self.user, self.password, self.starttls = host, port, user, password, starttls
 
     def send(self, message: EmailMessage) -> None:
+        failure = self.send_many([message])[0]
+        if failure is not None:
+            raise failure
+
+    def send_many(self, messages: list[EmailMessage]) -> list[DeliveryFailed | None]:
+        """One connection for all of them; a message the server refuses fails alone, a lost connection fails
+        what was not yet sent."""
+        out: list[DeliveryFailed | None] = []
         try:
             with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
                 if self.starttls:
                     smtp.starttls()
                 if self.user:
                     smtp.login(self.user, self.password)
-                smtp.send_message(message)
+                for message in messages:
+                    try:
+                        smtp.send_message(message)
+                        out.append(None)
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                        out.append(self._failed(exc))
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryFailed(f"SMTP {self.host}:{self.port} 전송 실패: {type(exc).__name__}: {exc}") from exc
+            out += [self._failed(exc)] * (len(messages) - len(out))
+        return out
+
+    def _failed(self, exc: Exception) -> DeliveryFailed:
+        failure = DeliveryFailed(f"SMTP {self.host}:{self.port} 전송 실패: {type(exc).__name__}: {exc}")
+        failure.__cause__ = exc
+        return failure
 
 
 class FileTransport:
@@ -46,6 +69,11 @@ class FileTransport:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
         (self.directory / f"{name}.eml").write_bytes(bytes(message))
+
+    def send_many(self, messages: list[EmailMessage]) -> list[DeliveryFailed | None]:
+        for message in messages:
+            self.send(message)
+        return [None] * len(messages)
 
 
 def default_transport() -> Transport:

@@ -21,6 +21,7 @@ from dsar.calendar_kr import kst_date
 from dsar.clock import Clock, SystemClock
 from dsar.letters import NOTICE_KINDS, NoticeContext, render_notice
 from dsar.mail import DeliveryFailed, Transport, build_message
+from dsar.memo import memo
 from dsar.models import Notice, Request, WorkflowVersion
 from dsar.settings import get_settings
 
@@ -135,16 +136,17 @@ def full_article(article: str) -> str:
 def create(
     session: Session, request: Request, kind: str, *, actor: str, clock: Clock | None = None,
     decision: dict[str, Any] | None = None, approved_by: str | None = None,
-    staff: dict[str, Any] | None = None, dedupe_key: str | None = None,
+    staff: dict[str, Any] | None = None, dedupe_key: str | None = None, first: bool = False,
 ) -> Notice:
     """Render and store a notice for the case; queue it, or hold it as a draft when it awaits approval.
 
-    A staff e-mail goes to `staff["email"]` instead of the requester.
+    A staff e-mail goes to `staff["email"]` instead of the requester. `first`: the case was opened in this
+    transaction, so this is its first notice of the kind (saves counting).
     """
     clock = clock or SystemClock()
     context = build_context(session, request, kind, decision=decision, clock=clock, staff=staff)
     rendered = render_notice(kind, context, override_dir=override_dir(context.org.slug))
-    seq = session.exec(
+    seq = 1 if first else session.exec(
         select(func.count()).select_from(Notice).where(Notice.request_id == request.id, Notice.kind == kind)
     ).one() + 1
     outcome = context.decision.outcome if context.decision else None
@@ -202,57 +204,84 @@ def pending_ids(
     return list(session.exec(query))  # type: ignore[arg-type]
 
 
-def _claim(session: Session, notice_id: int, now: datetime, lease: timedelta) -> str | None:
-    """Take the notice for sending: "claimed" when it was waiting, "reclaimed" when its last claim lapsed."""
-    take = update(Notice).where(col(Notice.id) == notice_id).values(
-        status="sending", attempts=Notice.attempts + 1, sent_at=now)
-    if session.exec(take.where(col(Notice.status).in_(WAITING))).rowcount == 1:  # type: ignore[call-overload]
-        return "claimed"
-    if session.exec(take.where(_lapsed(now - lease))).rowcount == 1:  # type: ignore[call-overload]
-        return "reclaimed"
-    return None
+def _claim(session: Session, notice_ids: list[int], now: datetime, lease: timedelta) -> tuple[list[int], list[int]]:
+    """Take the notices for sending (one atomic UPDATE each way, so two workers never take the same one): those
+    that were waiting, and those whose last claim lapsed (a worker died mid-send)."""
+    take = (update(Notice).where(col(Notice.id).in_(notice_ids))
+            .values(status="sending", attempts=Notice.attempts + 1, sent_at=now).returning(Notice.id))
+    claimed = list(session.execute(take.where(col(Notice.status).in_(WAITING))).scalars())
+    reclaimed = list(session.execute(take.where(_lapsed(now - lease))).scalars())
+    return claimed, reclaimed
 
 
 def deliver(
     session: Session, notice_id: int, transport: Transport, *, actor: str = "outbox", clock: Clock | None = None,
     lease: timedelta = LEASE,
 ) -> Notice:
-    """Send one notice if it is still waiting, or if the worker that claimed it more than `lease` ago died
-    before recording the result; otherwise do nothing (a sent notice is never sent again)."""
+    """Send one notice if it is still waiting (or its claim lapsed); otherwise do nothing (a sent notice is never
+    sent again). Raises DeliveryFailed when the transport fails (the failure is recorded on the notice first)."""
+    tried = deliver_many(session, [notice_id], transport, actor=actor, clock=clock, lease=lease)
+    notice = tried[0] if tried else session.get(Notice, notice_id, populate_existing=True)
+    if tried and notice.status == "failed":
+        raise DeliveryFailed(notice.last_error or "")
+    return notice  # type: ignore[return-value]
+
+
+def deliver_many(
+    session: Session, notice_ids: list[int], transport: Transport, *, actor: str = "outbox",
+    clock: Clock | None = None, lease: timedelta = LEASE,
+) -> list[Notice]:
+    """Send those of the notices that are still waiting, or whose claim lapsed, over one connection; returns the
+    ones this call sent or tried. The claim is committed before anything goes out; each failure is recorded on
+    its notice where staff can see it. A reclaimed notice goes out with the same Message-ID, so a receiving mail
+    system that already has it drops the copy."""
     clock = clock or SystemClock()
-    taken = _claim(session, notice_id, clock.now(), lease)
-    notice = session.get(Notice, notice_id, populate_existing=True)
-    if notice is None or taken is None:
+    claimed, reclaimed = _claim(session, notice_ids, clock.now(), lease)
+    taken = claimed + reclaimed
+    if not taken:
         session.commit()
-        return notice  # type: ignore[return-value]
-    request = session.get(Request, notice.request_id) if notice.request_id else None
-    org_id = request.org_id if request else None
-    if taken == "reclaimed":
-        audit.record(session, "notice.reclaimed", actor=actor, org_id=org_id, request_id=notice.request_id,
-                     at=clock.now(), details={"notice_id": notice.id, "attempt": notice.attempts})
+        return []
+    batch = list(session.exec(
+        select(Notice).where(col(Notice.id).in_(taken)).order_by(col(Notice.id))
+        .execution_options(populate_existing=True)
+    ))
+    cases = {r.id: r for r in session.exec(
+        select(Request).where(col(Request.id).in_({n.request_id for n in batch if n.request_id})))}
+    for notice in batch:
+        if notice.id in reclaimed:
+            audit.record(session, "notice.reclaimed", actor=actor, org_id=_org_id(cases, notice), at=clock.now(),
+                         request_id=notice.request_id, details={"notice_id": notice.id, "attempt": notice.attempts})
     session.commit()
-    org_name = (request and _org_name(session, request)) or "개인정보 보호 담당"
-    message = build_message(
-        to=notice.recipient or "", subject=notice.subject, text=notice.text, html=notice.html,
-        message_id=notice.message_id, sender_name=org_name,
-    )
-    try:
-        transport.send(message)
-    except DeliveryFailed as exc:
-        notice.status, notice.sent_at, notice.last_error = "failed", None, exc.message
-        audit.record(session, "notice.failed", actor=actor, org_id=org_id, at=clock.now(),
-                     request_id=notice.request_id, details={"notice_id": notice.id, "attempt": notice.attempts})
+    messages = [
+        build_message(to=n.recipient or "", subject=n.subject, text=n.text, html=n.html, message_id=n.message_id,
+                      sender_name=_org_name(session, cases.get(n.request_id)) or "개인정보 보호 담당")
+        for n in batch
+    ]
+    outcomes = transport.send_many(messages)
+    now = clock.now()
+    for notice, failure in zip(batch, outcomes, strict=True):
+        org_id = _org_id(cases, notice)
+        if failure is None:
+            notice.status, notice.sent_at, notice.last_error = "sent", now, None
+            audit.record(session, "notice.sent", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
+                         details={"notice_id": notice.id, "kind": notice.kind})
+        else:
+            notice.status, notice.sent_at, notice.last_error = "failed", None, failure.message
+            audit.record(session, "notice.failed", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
+                         details={"notice_id": notice.id, "attempt": notice.attempts})
         session.add(notice)
-        session.commit()
-        raise
-    notice.status, notice.sent_at, notice.last_error = "sent", clock.now(), None
-    audit.record(session, "notice.sent", actor=actor, org_id=org_id, at=clock.now(),
-                 request_id=notice.request_id, details={"notice_id": notice.id, "kind": notice.kind})
-    session.add(notice)
     session.commit()
-    return notice
+    return batch
 
 
-def _org_name(session: Session, request: Request) -> str | None:
-    version = session.get(WorkflowVersion, request.workflow_version_id) if request.workflow_version_id else None
+def _org_id(cases: dict[int | None, Request], notice: Notice) -> int | None:
+    case = cases.get(notice.request_id)
+    return case.org_id if case else None
+
+
+def _org_name(session: Session, request: Request | None) -> str | None:
+    if request is None or request.workflow_version_id is None:
+        return None
+    version = memo(session, ("version", request.workflow_version_id),
+                   lambda: session.get(WorkflowVersion, request.workflow_version_id))
     return version.definition["organisation"]["name"] if version else None

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     intake_requeue_seconds: int = Field(
         300, description="A message still 'stored' (not yet processed) this long after arrival is queued again"
     )
+    intake_batch_size: int = Field(
+        50, ge=1, le=1000, description="Messages one intake task processes in one transaction (the webhook and "
+        "polls queue what arrived together as one batch)"
+    )
     maildir_path: Path | None = Field(None, description="Maildir to take mail from (new/ and cur/); empty: off")
     imap_host: str = Field("", description="IMAP server to take mail from; empty: off")
     imap_port: int = Field(993, description="IMAP port (993 with imap_ssl, usually 143 without)")

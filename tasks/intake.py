@@ -14,39 +14,85 @@ from dsar.intake import service
 from dsar.models import InboundMessage, utcnow
 from dsar.settings import get_settings
 from tasks.app import app
-from tasks.notices import deliver_notice
+from tasks.notices import deliver_notices
 
 log = logging.getLogger(__name__)
 BROKER_DOWN = (BrokerError, ConnectionError, OSError)
 
 
-def process_locked(session: Session, inbound_id: int) -> tuple[service.IntakeResult, list[int]]:
-    """Process one stored message while holding its row, so that two deliveries of the same id (a requeue racing
-    the original task) can never both open cases. The no-op UPDATE takes the row lock on PostgreSQL and the
-    write lock on SQLite (where SELECT ... FOR UPDATE does not exist) before the status is read."""
-    claim = update(InboundMessage).where(col(InboundMessage.id) == inbound_id).values(status=InboundMessage.status)
+def process_locked(session: Session, inbound_ids: list[int], *, fill: bool = False) -> list[int]:
+    """Process stored messages while holding their rows, so that two deliveries of the same id (a requeue racing
+    the original task) can never both open cases. The no-op UPDATE takes the row locks on PostgreSQL and the
+    write lock on SQLite (where SELECT ... FOR UPDATE does not exist) before the status is read.
+
+    `fill`: top the batch up with the oldest other messages still waiting, so a backlog of small tasks (the
+    webhook queues whatever arrived together) is worked in full batches, oldest first; the tasks that named
+    them later find them done. Returns the notices to hand to the outbox after commit."""
+    claim = update(InboundMessage).where(col(InboundMessage.id).in_(inbound_ids)).values(status=InboundMessage.status)
     session.exec(claim)  # type: ignore[call-overload]
-    result = service.process(session, inbound_id, clock=SystemClock())
-    return result, service.queued_notices(session, inbound_id)
+    if fill:
+        inbound_ids = inbound_ids + _oldest_waiting(session, inbound_ids,
+                                                    get_settings().intake_batch_size - len(inbound_ids))
+    service.process_many(session, inbound_ids, clock=SystemClock())
+    return service.queued_notices(session, inbound_ids)
+
+
+def _oldest_waiting(session: Session, taken: list[int], limit: int) -> list[int]:
+    """Up to `limit` other stored messages, oldest first, locked (rows another worker holds are skipped)."""
+    if limit <= 0:
+        return []
+    query = (select(InboundMessage.id).where(InboundMessage.status == "stored", col(InboundMessage.id).not_in(taken))
+             .order_by(col(InboundMessage.id)).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.exec(query))  # type: ignore[arg-type]
 
 
 @app.task(autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=300, max_retries=20)
-def process_inbound(inbound_id: int) -> dict:
-    """Turn one stored message into cases (or quarantine it), then hand its notices to the outbox."""
-    with session_scope() as session:
-        result, notice_ids = process_locked(session, inbound_id)
-    for notice_id in notice_ids:
-        deliver_notice.delay(notice_id)
-    return result.as_dict()
+def process_inbound(inbound_ids: list[int] | int) -> int:
+    """Turn stored messages into cases (or quarantine them), in one transaction, then hand their notices to the
+    outbox as one batch. (A single id is what tasks queued by earlier versions carry.)
 
-
-def enqueue(inbound_id: int) -> bool:
-    """Queue a stored message for processing; False when the broker cannot be reached. The message is safe in
-    the database either way, and `requeue_stored` queues it once the broker is back."""
+    A message whose processing raises an unexpected error must not hold back the rest of its batch: the batch
+    is then processed one message at a time, and the failing one is quarantined with the error's type."""
+    ids = [inbound_ids] if isinstance(inbound_ids, int) else list(inbound_ids)
     try:
-        process_inbound.delay(inbound_id)
+        with session_scope() as session:
+            notice_ids = process_locked(session, ids, fill=True)
+    except OperationalError:
+        raise  # the database is away: retried with backoff
+    except Exception:
+        log.exception("intake: batch of %d failed; processing its messages one at a time", len(ids))
+        notice_ids = []
+        for inbound_id in ids:
+            notice_ids += _process_alone(inbound_id)
+    if notice_ids:
+        deliver_notices.delay(notice_ids)
+    return len(ids)
+
+
+def _process_alone(inbound_id: int) -> list[int]:
+    try:
+        with session_scope() as session:
+            return process_locked(session, [inbound_id])
+    except OperationalError:
+        raise
+    except Exception as exc:
+        log.exception("intake: inbound %s could not be processed; quarantined", inbound_id)
+        with session_scope() as session:
+            service.quarantine_failed(session, inbound_id, exc)
+        return []
+
+
+def enqueue(inbound_ids: list[int]) -> bool:
+    """Queue stored messages for processing as one batch; False when the broker cannot be reached. The messages
+    are safe in the database either way, and `requeue_stored` queues them once the broker is back."""
+    if not inbound_ids:
+        return True
+    try:
+        process_inbound.delay(inbound_ids)
     except BROKER_DOWN as exc:
-        log.warning("broker unavailable, inbound %s stays stored for requeue_stored: %s", inbound_id, exc)
+        log.warning("broker unavailable, %d inbound messages stay stored for requeue_stored: %s", len(inbound_ids), exc)
         return False
     return True
 
@@ -62,6 +108,7 @@ def requeue_stored(older_than_seconds: int | None = None, limit: int = 1000) -> 
             select(InboundMessage.id).where(InboundMessage.status == "stored", col(InboundMessage.received_at) < cutoff)
             .order_by(col(InboundMessage.id)).limit(limit)
         ))
-    for inbound_id in ids:
-        process_inbound.delay(inbound_id)
+    batch = get_settings().intake_batch_size
+    for i in range(0, len(ids), batch):
+        process_inbound.delay(ids[i:i + batch])
     return len(ids)

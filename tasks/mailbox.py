@@ -43,9 +43,9 @@ def poll() -> dict[str, int]:
                 log.warning("mailbox %s not polled: %s", name, exc.message)
                 counts[name] = -1
                 continue
-            for item in taken:
-                if item.status == "stored":
-                    enqueue(item.inbound_id)
+            stored = [item.inbound_id for item in taken if item.status == "stored"]
+            for i in range(0, len(stored), settings.intake_batch_size):
+                enqueue(stored[i:i + settings.intake_batch_size])
             counts[name] = sum(1 for t in taken if t.created)
     finally:
         try:

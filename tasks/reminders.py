@@ -13,7 +13,7 @@ from dsar.clock import clock_from_settings
 from dsar.db import session_scope
 from dsar.settings import get_settings
 from tasks.app import app
-from tasks.notices import deliver_notice
+from tasks.notices import queue_delivery
 
 
 @app.task(autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=120, max_retries=5)
@@ -25,8 +25,7 @@ def sweep() -> int:
     size = max(get_settings().reminder_chunk_size, 1)
     for i in range(0, len(planned), size):
         remind.delay([item.as_list() for item in planned[i:i + size]])
-    for notice_id in queued:
-        deliver_notice.delay(notice_id)
+    queue_delivery(queued)
     return len(planned)
 
 
@@ -36,6 +35,5 @@ def remind(items: list[list]) -> int:
     with session_scope() as session:
         ids = reminders.send_all(session, [reminders.Reminder.from_list(i) for i in items],
                                  clock=clock_from_settings())
-    for notice_id in ids:
-        deliver_notice.delay(notice_id)
+    queue_delivery(ids)
     return len(ids)

@@ -260,11 +260,11 @@ def test_a_worker_killed_mid_send_never_sends_that_reminder_again(
             stuck = s.exec(select(Notice).where(Notice.kind == "reminder")).one()
         assert stuck.status == "sending" and stuck.dedupe_key == f"reminder:2026-11-30:{case_id}:assignee"
         from tasks.app import app
-        from tasks.notices import deliver_notice, sweep_outbox
+        from tasks.notices import deliver_notices, sweep_outbox
 
         app.conf.task_always_eager = False  # send these to the broker, for the real worker
         try:
-            deliver_notice.delay(stuck.id)  # what a broker redelivering the killed worker's task would do
+            deliver_notices.delay([stuck.id])  # what a broker redelivering the killed worker's task would do
             sweep_outbox.delay(older_than_seconds=0)
         finally:
             app.conf.task_always_eager = True

@@ -26,7 +26,7 @@ SQLITE_HEX = re.compile(r"X'([0-9A-Fa-f]+)'")  # a BLOB in SQLite's dump
 def _run_corpus(testorg: int) -> tuple[list[str], int]:
     """Every corpus message through store → process (as test_intake_service does), then the outbox; returns the
     case numbers and how many notices went out."""
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
     _route_corpus_addresses_to(testorg)
     results = {}
@@ -38,8 +38,7 @@ def _run_corpus(testorg: int) -> tuple[list[str], int]:
         results[name] = _ingest(raw)
     with session_scope() as s:
         waiting = pending_ids(s)
-    for notice_id in waiting:
-        deliver_notice.delay(notice_id)
+    queue_delivery(waiting)
     return [n for r in results.values() for n in r.cases], len(waiting)
 
 

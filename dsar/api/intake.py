@@ -12,6 +12,7 @@ a database that cannot be reached is a 503 (try again), never a 500.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -34,7 +35,8 @@ from dsar.clock import SystemClock
 from dsar.db import session_scope
 from dsar.errors import DsarError, IntakeError, ServiceUnavailable
 from dsar.intake import service, staff, webform
-from dsar.models import Organisation, RouteAddress
+from dsar.intake.group_commit import GroupCommit
+from dsar.models import InboundMessage, Organisation, RouteAddress
 from dsar.rights import Right
 from dsar.settings import get_settings
 from dsar.workflow.registry import latest_version
@@ -123,17 +125,24 @@ def _db_down(exc: Exception) -> Refusal:
 # -- the mail webhook -----------------------------------------------------------------------------------------
 
 
-def _store_and_queue(raw: bytes, source: str) -> tuple[int, bool, str]:
+def _store_and_queue(messages: list[tuple[bytes, str]]) -> list[tuple[int, bool, str]]:
+    """Store a group of messages in one transaction, then queue the ones waiting for processing as one batch
+    (new ones, and earlier copies the broker never got)."""
     from tasks.intake import enqueue
 
     with session_scope() as session:
-        inbound, created = service.store(session, raw, source=source, clock=SystemClock())
-    if inbound.status == "stored":  # new, or an earlier copy the broker never got
-        try:
-            enqueue(inbound.id or 0)
-        except Exception:  # inline (eager) processing failed: the message is stored, requeue_stored retries
-            log.exception("intake: processing of inbound %s failed; it stays stored", inbound.id)
-    return inbound.id or 0, created, inbound.status
+        stored = service.store_many(session, messages, clock=SystemClock())
+    waiting = list(dict.fromkeys(row.id or 0 for row, _ in stored if row.status == "stored"))
+    try:
+        enqueue(waiting)
+    except Exception:  # inline (eager) processing failed: the messages are stored, requeue_stored retries
+        log.exception("intake: processing of %d inbound messages failed; they stay stored", len(waiting))
+    return [(row.id or 0, created, row.status) for row, created in stored]
+
+
+@functools.cache
+def _mail_group() -> GroupCommit[tuple[bytes, str], tuple[int, bool, str]]:
+    return GroupCommit(_store_and_queue, max_group=get_settings().intake_batch_size)
 
 
 @router.post("/email", status_code=202)
@@ -161,7 +170,7 @@ async def intake_email(request: Request) -> JSONResponse:
                           "message/rfc822, text/plain, application/octet-stream 또는 application/json으로 보내세요 "
                           "(unsupported Content-Type)")
         try:
-            inbound_id, created, status = await run_in_threadpool(_store_and_queue, raw, "webhook")
+            inbound_id, created, status = await _mail_group().submit((raw, "webhook"))
         except (SQLAlchemyError, ServiceUnavailable) as exc:
             raise _db_down(exc) from None
     except Refusal as refusal:
@@ -203,34 +212,65 @@ def _intake_address(org_slug: str) -> tuple[Organisation, str]:
     return org, address
 
 
-def _take_web(req: webform.WebRequest, client: str | None, idempotency_key: str | None) -> WebOutcome:
-    """Store the request as a message, commit, process it at once (the page shows the case number), and
-    hand its acknowledgement to the outbox. If processing fails the message stays stored and is queued."""
-    from tasks.intake import BROKER_DOWN, enqueue, process_locked
-    from tasks.notices import deliver_notice
+WebItem = tuple[webform.WebRequest, str | None, str | None]  # the request, the client address, its Idempotency-Key
 
-    org, address = _intake_address(req.org)
+
+def _take_web(items: list[WebItem]) -> list[WebOutcome | IntakeError]:
+    """Store a group of web requests as messages in one transaction, commit, process them together at once (the
+    page shows the case number), and hand their acknowledgements to the outbox. A request for an unknown
+    organisation fails alone; if processing fails the messages stay stored and are queued."""
+    from tasks.intake import BROKER_DOWN, enqueue, process_locked
+    from tasks.notices import queue_delivery
+
     clock = SystemClock()
-    raw = webform.message_from_web(req, to=address, received_at=clock.now(),
-                                   message_id=webform.web_message_id(idempotency_key), client=client)
+    orgs: dict[str, tuple[Organisation, str]] = {}
+    out: list[WebOutcome | IntakeError] = []
+    messages: list[tuple[bytes, str]] = []
+    for req, client, key in items:
+        try:
+            if req.org not in orgs:
+                orgs[req.org] = _intake_address(req.org)
+            org, address = orgs[req.org]
+            raw = webform.message_from_web(req, to=address, received_at=clock.now(),
+                                           message_id=webform.web_message_id(key), client=client)
+        except IntakeError as exc:  # this request alone is refused (422)
+            out.append(exc)
+            continue
+        out.append(WebOutcome(0, False, "stored", [], None, org.name))
+        messages.append((raw, "web"))
+    taken = [o for o in out if isinstance(o, WebOutcome)]
+    if not taken:
+        return out
     with session_scope() as session:
-        inbound, created = service.store(session, raw, source="web", clock=clock)
+        stored = service.store_many(session, messages, clock=clock)
+    for outcome, (inbound, created) in zip(taken, stored, strict=True):
+        outcome.inbound_id, outcome.created = inbound.id or 0, created
+    ids = list(dict.fromkeys(o.inbound_id for o in taken))
     try:
         with session_scope() as session:
-            result, notice_ids = process_locked(session, inbound.id or 0)
+            notice_ids = process_locked(session, ids)
+            for outcome in taken:
+                result = service.result_of(session, session.get(InboundMessage, outcome.inbound_id))
+                outcome.status, outcome.cases, outcome.due = result.status, result.cases, result.due
     except Exception:
-        log.exception("intake: web request %s stored but not processed; queued", inbound.id)
+        log.exception("intake: %d web requests stored but not processed; queued", len(ids))
         try:
-            enqueue(inbound.id or 0)
+            enqueue(ids)
         except Exception:  # inline (eager) processing failed again: requeue_stored retries later
-            log.exception("intake: web request %s stays stored", inbound.id)
-        return WebOutcome(inbound.id or 0, created, "stored", [], None, org.name)
-    for notice_id in notice_ids:
-        try:
-            deliver_notice.delay(notice_id)
-        except BROKER_DOWN:  # the notice stays queued; sweep_outbox sends it
-            log.warning("intake: broker down, notice %s left for sweep_outbox", notice_id)
-    return WebOutcome(inbound.id or 0, created, result.status, result.cases, result.due, org.name)
+            log.exception("intake: %d web requests stay stored", len(ids))
+        for outcome in taken:
+            outcome.status, outcome.cases, outcome.due = "stored", [], None
+        return out
+    try:
+        queue_delivery(notice_ids)
+    except BROKER_DOWN:  # the notices stay queued; sweep_outbox sends them
+        log.warning("intake: broker down, %d notices left for sweep_outbox", len(notice_ids))
+    return out
+
+
+@functools.cache
+def _web_group() -> GroupCommit[WebItem, WebOutcome | IntakeError]:
+    return GroupCommit(_take_web, max_group=get_settings().intake_batch_size)
 
 
 @router.post("/web", status_code=201)
@@ -252,11 +292,12 @@ async def intake_web(request: Request) -> JSONResponse:
 async def _run_web(req: webform.WebRequest, request: Request) -> WebOutcome:
     client = request.client.host if request.client else None
     try:
-        return await run_in_threadpool(_take_web, req, client, request.headers.get("idempotency-key"))
-    except IntakeError as exc:
-        raise _refusal_of(exc, 422) from None
+        outcome = await _web_group().submit((req, client, request.headers.get("idempotency-key")))
     except (SQLAlchemyError, ServiceUnavailable) as exc:
         raise _db_down(exc) from None
+    if isinstance(outcome, IntakeError):
+        raise _refusal_of(outcome, 422) from None
+    return outcome
 
 
 def _page(name: str, http_status: int = 200, **values: Any) -> HTMLResponse:
@@ -379,15 +420,14 @@ async def intake_form_submit(request: Request) -> HTMLResponse:
 
 def _enter_staff(entry: staff.StaffEntry, actor: str) -> staff.StaffResult:
     from tasks.intake import BROKER_DOWN
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
     with session_scope() as session:
         result = staff.enter(session, entry, clock=SystemClock(), actor=actor)
-    for notice_id in result.notices:
-        try:
-            deliver_notice.delay(notice_id)
-        except BROKER_DOWN:
-            log.warning("intake: broker down, notice %s left for sweep_outbox", notice_id)
+    try:
+        queue_delivery(result.notices)
+    except BROKER_DOWN:
+        log.warning("intake: broker down, %d notices left for sweep_outbox", len(result.notices))
     return result
 
 

@@ -97,14 +97,13 @@ def send(session: Session, principal: Principal, case: Request, notice: Notice, 
 def deliver(notice_ids: list[int]) -> None:
     """Hand committed notices to the outbox task. With DSAR_CELERY_EAGER it runs here and now; a failure is
     kept on the notice (status "failed", last_error) for staff to see, and the outbox sweep tries again."""
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
-    for notice_id in notice_ids:
-        try:
-            deliver_notice.delay(notice_id)
-        except Exception as exc:  # the broker is down or SMTP refused: the notice stays in the outbox
-            log.warning("notice %s not delivered now (%s); the outbox sweep will retry", notice_id,
-                        type(exc).__name__)
+    try:
+        queue_delivery(notice_ids)
+    except Exception as exc:  # the broker is down or SMTP refused: the notices stay in the outbox
+        log.warning("%d notices not delivered now (%s); the outbox sweep will retry", len(notice_ids),
+                    type(exc).__name__)
 
 
 def as_rendered(notice: Notice) -> Rendered:

@@ -17,7 +17,7 @@ intake = typer.Typer(help="요구 접수 (take in requests)", no_args_is_help=Tr
 
 def ingest_files(files: list[Path], *, source: str = "cli") -> list[dict]:
     """Store each file raw, process it, and hand the notices it queued to the outbox (a worker, or inline)."""
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
@@ -29,9 +29,8 @@ def ingest_files(files: list[Path], *, source: str = "cli") -> list[dict]:
             inbound, _ = service.store(session, path.read_bytes(), source=source, clock=clock)
         with session_scope() as session:
             result = service.process(session, inbound.id or 0, clock=clock)
-            notice_ids = service.queued_notices(session, inbound.id or 0)
-        for notice_id in notice_ids:
-            deliver_notice.delay(notice_id)
+            notice_ids = service.queued_notices(session, [inbound.id or 0])
+        queue_delivery(notice_ids)
         results.append({"file": str(path), **result.as_dict()})
     return results
 
@@ -78,7 +77,7 @@ def staff_cmd(
     import getpass
 
     from dsar.intake import staff
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
     upgrade()
     entry = staff.StaffEntry(
@@ -87,8 +86,7 @@ def staff_cmd(
     )
     with session_scope() as session:
         result = staff.enter(session, entry, clock=SystemClock(), actor=actor or f"staff:{getpass.getuser()}")
-    for notice_id in result.notices:
-        deliver_notice.delay(notice_id)
+    queue_delivery(result.notices)
     human = [f"{', '.join(result.cases)} [{result.org}] {'·'.join(result.rights)} "
              f"({staff.CHANNELS[result.channel]} 접수) 기한 {result.due}"]
     if result.duplicate_of:

@@ -145,7 +145,7 @@ def advance_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Move a case along one transition its workflow allows."""
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
     upgrade()
     with session_scope() as session:
@@ -154,8 +154,7 @@ def advance_cmd(
                        officer_approval=approved_by, extension_days=extension_days)
         queued = list(session.exec(select(Notice.id).where(Notice.request_id == r.id, Notice.status == "queued")))
         data = case_row(session, r, {})
-    for notice_id in queued:
-        deliver_notice.delay(notice_id)
+    queue_delivery(queued)
     emit(data, as_json, f"{data['request_id']}: {data['stage_label']} (기한 {data['due']})")
 
 

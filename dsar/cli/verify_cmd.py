@@ -62,10 +62,10 @@ def describe(data: dict[str, Any]) -> str:
 
 def _deliver_queued(session: Session, case: Request) -> None:
     """Hand the notices the step queued (an agent's documents request) to the outbox, after commit."""
-    from tasks.notices import deliver_notice
+    from tasks.notices import queue_delivery
 
-    for notice_id in session.exec(select(Notice.id).where(Notice.request_id == case.id, Notice.status == "queued")):
-        deliver_notice.delay(notice_id)
+    queue_delivery(list(session.exec(
+        select(Notice.id).where(Notice.request_id == case.id, Notice.status == "queued"))))  # type: ignore[arg-type]
 
 
 def _act(ref: str, as_json: bool, step: Callable[[Session, Request], tuple[bool, str]]) -> None:

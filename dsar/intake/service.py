@@ -65,32 +65,76 @@ def _header_message_id(raw: bytes) -> str | None:
 
 def store(session: Session, raw: bytes, *, source: str, clock: Clock) -> tuple[InboundMessage, bool]:
     """Keep the message exactly as it came. The same Message-ID twice gives back the first row (created=False)."""
-    message_id = _header_message_id(raw)
-    if message_id:
-        existing = session.exec(select(InboundMessage).where(InboundMessage.message_id == message_id)).first()
-        if existing is not None:
-            return existing, False
-    row = InboundMessage(
-        received_at=clock.now(), source=source, sha256=hashlib.sha256(raw).hexdigest(),
-        message_id=message_id, raw=raw,
-    )
+    return store_many(session, [(raw, source)], clock=clock)[0]
+
+
+def store_many(
+    session: Session, messages: list[tuple[bytes, str]], *, clock: Clock
+) -> list[tuple[InboundMessage, bool]]:
+    """Keep several messages (raw bytes, source) in one go: one insert for all the new ones. A Message-ID seen
+    before, in the database or earlier in the same list, gives back the first row (created=False)."""
+    ids = [_header_message_id(raw) for raw, _ in messages]
+    known = {m.message_id: m for m in session.exec(
+        select(InboundMessage).where(col(InboundMessage.message_id).in_({i for i in ids if i})))} if any(ids) else {}
+    now = clock.now()
+    out: list[tuple[InboundMessage, bool]] = []
+    for (raw, source), message_id in zip(messages, ids, strict=True):
+        if message_id in known:
+            out.append((known[message_id], False))
+            continue
+        row = InboundMessage(received_at=now, source=source, sha256=hashlib.sha256(raw).hexdigest(),
+                             message_id=message_id, raw=raw)
+        if message_id:
+            known[message_id] = row
+        out.append((row, True))
+    new = [row for row, created in out if created]
     try:
         with session.begin_nested():
-            session.add(row)
+            session.add_all(new)
             session.flush()
-    except IntegrityError:  # the same message arrived concurrently: the other copy won
-        existing = session.exec(select(InboundMessage).where(InboundMessage.message_id == message_id)).one()
-        return existing, False
-    audit.record(session, "inbound.stored", actor=source, details={"inbound_id": row.id, "sha256": row.sha256})
-    return row, True
+    except IntegrityError:  # a copy arrived concurrently and won: take them one at a time
+        if len(messages) == 1:
+            existing = session.exec(select(InboundMessage).where(InboundMessage.message_id == ids[0])).one()
+            return [(existing, False)]
+        return [store_many(session, [m], clock=clock)[0] for m in messages]
+    for row in new:
+        audit.record(session, "inbound.stored", actor=row.source, details={"inbound_id": row.id, "sha256": row.sha256})
+    return out
 
 
 def process(session: Session, inbound_id: int, *, clock: Clock, actor: str = "intake") -> IntakeResult:
     inbound = session.get(InboundMessage, inbound_id)
     if inbound is None:
         raise ValueError(f"inbound message {inbound_id} does not exist")
-    if inbound.status != "stored":
-        return result_of(session, inbound)
+    if inbound.status == "stored":
+        _process(session, inbound, clock=clock, actor=actor)
+    return result_of(session, inbound)
+
+
+def process_many(session: Session, inbound_ids: list[int], *, clock: Clock, actor: str = "intake") -> None:
+    """Process several stored messages in the caller's transaction, oldest first (one commit for all of them:
+    the worker's batch). Messages already processed are left as they are."""
+    query = (select(InboundMessage).where(col(InboundMessage.id).in_(inbound_ids), InboundMessage.status == "stored")
+             .order_by(col(InboundMessage.id)))
+    for inbound in session.exec(query).all():
+        _process(session, inbound, clock=clock, actor=actor)
+
+
+def quarantine_failed(session: Session, inbound_id: int, exc: Exception, *, actor: str = "intake") -> None:
+    """A message whose processing raised an unexpected error: kept, quarantined for staff with the error's type
+    (never its text, which may quote the message), instead of failing again at every retry."""
+    inbound = session.get(InboundMessage, inbound_id)
+    if inbound is None or inbound.status != "stored":
+        return
+    inbound.status, inbound.problem_code = "quarantined", "processing_failed"
+    inbound.problem_message = (f"처리 중 오류가 나서 격리했습니다: {type(exc).__name__}. 원문은 보관되어 있으니 "
+                               "확인 후 다시 처리하세요 (processing failed; the raw message is kept)")
+    session.add(inbound)
+    audit.record(session, "inbound.quarantined", actor=actor,
+                 details={"inbound_id": inbound.id, "code": "processing_failed", "error": type(exc).__name__})
+
+
+def _process(session: Session, inbound: InboundMessage, *, clock: Clock, actor: str) -> None:
     parsed = parse_message(inbound.raw)
     if parsed.problem is not None:
         inbound.status = "quarantined"
@@ -98,11 +142,11 @@ def process(session: Session, inbound_id: int, *, clock: Clock, actor: str = "in
         session.add(inbound)
         audit.record(session, "inbound.quarantined", actor=actor,
                      details={"inbound_id": inbound.id, "code": parsed.problem.code})
-        return result_of(session, inbound)
+        return
     if is_bounce(inbound.raw) and record_bounce(session, inbound.raw, inbound_id=inbound.id or 0, actor=actor):
         inbound.status = "bounce"
         session.add(inbound)
-        return result_of(session, inbound)
+        return
 
     subject = mask_pii(parsed.subject).text
     text = mask_pii(parsed.text).text
@@ -127,11 +171,9 @@ def process(session: Session, inbound_id: int, *, clock: Clock, actor: str = "in
         inbound.status = "not_a_request"
         audit.record(session, "inbound.not_a_request", actor=actor, details={"inbound_id": inbound.id})
     else:
+        inbound.status = "processed"  # set first: written with the summary in one UPDATE
         _open_cases(session, inbound, parsed, subject, text, verdict, clock=clock, actor=actor)
-        inbound.status = "processed"
     session.add(inbound)
-    session.flush()
-    return result_of(session, inbound)
 
 
 def _open_cases(
@@ -228,9 +270,9 @@ def result_of(session: Session, inbound: InboundMessage) -> IntakeResult:
     return result
 
 
-def queued_notices(session: Session, inbound_id: int) -> list[int]:
-    """Notices the processing of this message queued (to hand to the outbox after commit)."""
+def queued_notices(session: Session, inbound_ids: list[int]) -> list[int]:
+    """Notices the processing of these messages queued (to hand to the outbox after commit)."""
     return list(session.exec(
         select(Notice.id).join(Request, col(Notice.request_id) == col(Request.id))
-        .where(Request.inbound_id == inbound_id, Notice.status == "queued")
+        .where(col(Request.inbound_id).in_(inbound_ids), Notice.status == "queued").order_by(col(Notice.id))
     ))  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ import yaml
 from sqlmodel import Session, col, select
 
 from dsar import audit
+from dsar.memo import memo
 from dsar.models import ContactPerson, Organisation, RouteAddress, WorkflowVersion
 from dsar.workflow.definitions import digest
 
@@ -95,6 +96,6 @@ def _sync_routes(session: Session, org: Organisation, routing: dict[str, Any]) -
 
 
 def latest_version(session: Session, org_id: int) -> WorkflowVersion | None:
-    return session.exec(
+    return memo(session, ("latest_version", org_id), lambda: session.exec(
         select(WorkflowVersion).where(WorkflowVersion.org_id == org_id).order_by(col(WorkflowVersion.version).desc())
-    ).first()
+    ).first())

@@ -28,6 +28,9 @@ class DiesMidSend:
     def send(self, message: EmailMessage) -> None:
         raise SystemExit(-9)
 
+    def send_many(self, messages: list[EmailMessage]) -> list[None]:
+        raise SystemExit(-9)
+
 
 def _notice(notice_id: int) -> Notice:
     with session_scope() as s:
