@@ -28,6 +28,33 @@ from dsar.models import AuditEvent, AuditHead, utcnow
 GENESIS = "0" * 64
 
 
+ACTION_LABELS = {  # every action the log records, in Korean (reports, the case timeline)
+    "request.opened": "사건 접수", "request.transition": "단계 변경", "request.viewed": "사건 열람",
+    "request.reassigned": "담당자 변경", "request.reply_received": "요청인 회신 수신", "request.corrected": "분류 정정",
+    "note.added": "메모 작성", "notice.rendered": "통지서 작성", "notice.approved": "통지서 승인",
+    "notice.send_requested": "발송 요청", "notice.sent": "통지 발송", "notice.failed": "통지 발송 실패",
+    "notice.bounced": "통지 반송", "notice.reclaimed": "중단된 발송 재시도", "notice.previewed": "통지서 미리보기",
+    "notice.downloaded": "통지서 내려받기", "attachment.downloaded": "첨부파일 내려받기",
+    "inbound.stored": "수신 메시지 보관", "inbound.quarantined": "수신 메시지 격리",
+    "inbound.not_a_request": "요구 아님 분류", "inbound.viewed": "수신 메시지 열람",
+    "intake.staff_entry": "직원 접수 입력",
+    "verification.started": "본인확인 시작", "verification.code_issued": "인증번호 발급",
+    "verification.code_accepted": "인증번호 확인", "verification.code_rejected": "인증번호 불일치",
+    "verification.login_confirmed": "로그인 본인확인", "verification.document_checked": "신분증 확인",
+    "verification.checklist_ticked": "대리인 확인 항목 점검", "verification.sms_sent": "인증 문자 발송",
+    "verification.sms_failed": "인증 문자 발송 실패", "workflow.registered": "처리 절차 등록",
+    "auth.login": "로그인", "auth.login_failed": "로그인 실패", "auth.logout": "로그아웃",
+    "staff.created": "계정 생성", "staff.updated": "계정 변경", "staff.password_set": "비밀번호 설정",
+    "staff.role_changed": "권한 변경", "token.created": "API 토큰 발급", "token.revoked": "API 토큰 폐기",
+    "request.purged": "사건 파기", "inbound.purged": "수신 메시지 파기",
+    "audit.exported": "감사 기록 내보내기", "audit.reviewed": "접속기록 점검",
+}
+
+
+def label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
 def chain_for(org_id: int | None) -> str:
     return f"org:{org_id}" if org_id is not None else "system"
 
@@ -147,6 +174,7 @@ class ChainReport:
 def verify(session: Session, checkpoints: Iterable[Checkpoint] = ()) -> ChainReport:
     """Recompute every chain and hold it against the anchors' checkpoints; report the first event (lowest id)
     where one breaks. A chain an anchor saw but that has no events left is walked too (all of it was deleted)."""
+    flush(session)  # events recorded in this transaction but not yet committed are part of the chain too
     heads = {h.chain: h for h in session.exec(select(AuditHead))}
     anchored: dict[str, dict[int, list[Checkpoint]]] = {}
     for c in checkpoints:

@@ -11,8 +11,8 @@ Each reminder is a notice with a unique key (kind, day, case, audience). `plan` 
 do not exist yet, reading only cases due on the days that matter (a partial index on due_date of open cases),
 so its cost follows the number due, not the number open. `send_all` creates the notices one transaction each;
 two beat processes, or a plan handed to two workers, collide on the key and nothing is sent twice. Delivery
-then goes through the outbox claim (`dsar.notices.deliver`), which sends a notice at most once even when a
-worker dies mid-send.
+then goes through the outbox claim (`dsar.notices.deliver_many`); a worker that dies mid-send leaves the
+notice claimed until its lease lapses, then it goes out again with the same Message-ID.
 """
 
 from __future__ import annotations

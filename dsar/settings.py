@@ -124,41 +124,31 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets(self) -> Settings:
-        if self.env == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("DSAR_SECRET_KEY is still the development default: set a long random value")
-        return self
-
-    @model_validator(mode="after")
-    def _refuse_dev_anchor_key(self) -> Settings:
-        if self.env == "production" and not self.anchor_key and str(self.anchor_key_file or "") in ("", "."):
-            raise ValueError("DSAR_ANCHOR_KEY or DSAR_ANCHOR_KEY_FILE must be set in production: audit anchors "
-                             "signed with the development key prove nothing")
-        return self
-
-    @model_validator(mode="after")
-    def _refuse_short_audit_retention(self) -> Settings:
+    def _production_ready(self) -> Settings:
+        """Production refuses development secrets and test-only switches, naming every problem at once."""
+        problems = [] if self.env != "production" else [
+            message for bad, message in (
+                (self.secret_key == DEV_SECRET,
+                 "DSAR_SECRET_KEY is still the development default: set a long random value"),
+                (_unset(self.anchor_key, self.anchor_key_file),
+                 "DSAR_ANCHOR_KEY or DSAR_ANCHOR_KEY_FILE must be set: audit anchors signed with the development "
+                 "key prove nothing"),
+                (self.clock_file is not None and str(self.clock_file) not in ("", "."),
+                 "DSAR_CLOCK_FILE is a test-only simulated clock: unset it"),
+                (_unset(self.encryption_keys, self.encryption_key_file),
+                 "DSAR_ENCRYPTION_KEYS (or DSAR_ENCRYPTION_KEY_FILE) is not set: make a key with `dsar keys generate`"),
+                (_unset(self.lookup_key, self.lookup_key_file),
+                 "DSAR_LOOKUP_KEY (or DSAR_LOOKUP_KEY_FILE) is not set: a long random value"),
+            ) if bad
+        ]
         if self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS:
-            raise ValueError(f"DSAR_AUDIT_RETENTION_DAYS={self.audit_retention_days}은(는) 너무 짧습니다: 접속기록은 "
-                             f"최소 {MIN_AUDIT_RETENTION_DAYS}일(2년) 보관해야 합니다 (안전성 확보조치 기준; "
-                             f"audit records must be kept at least {MIN_AUDIT_RETENTION_DAYS} days)")
-        return self
-
-    @model_validator(mode="after")
-    def _refuse_simulated_clock(self) -> Settings:
-        if self.env == "production" and self.clock_file is not None and str(self.clock_file) not in ("", "."):
-            raise ValueError("DSAR_CLOCK_FILE is a test-only simulated clock: unset it in production")
-        return self
-
-    @model_validator(mode="after")
-    def _require_production_keys(self) -> Settings:
-        if self.env == "production" and not self.encryption_keys and str(self.encryption_key_file or "") in ("", "."):
-            raise ValueError("DSAR_ENCRYPTION_KEYS (or DSAR_ENCRYPTION_KEY_FILE) is not set: make a key with "
-                             "`dsar keys generate`")
-        if self.env == "production" and not self.lookup_key and str(self.lookup_key_file or "") in ("", "."):
-            raise ValueError("DSAR_LOOKUP_KEY (or DSAR_LOOKUP_KEY_FILE) is not set: a long random value")
+            problems.append(f"DSAR_AUDIT_RETENTION_DAYS={self.audit_retention_days}은(는) 너무 짧습니다: 접속기록은 "
+                            f"최소 {MIN_AUDIT_RETENTION_DAYS}일(2년) 보관해야 합니다 (안전성 확보조치 기준; "
+                            f"audit records must be kept at least {MIN_AUDIT_RETENTION_DAYS} days)")
         if self.retention_days < 1:
-            raise ValueError("DSAR_RETENTION_DAYS must be at least 1")
+            problems.append("DSAR_RETENTION_DAYS must be at least 1")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -177,3 +167,8 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def _unset(value: str, file: Path | None) -> bool:
+    """A secret given neither directly nor as a file."""
+    return not value and str(file or "") in ("", ".")

@@ -232,7 +232,7 @@ def start_worker(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
     return proc
 
 
-def test_a_worker_killed_mid_send_never_sends_that_reminder_again(
+def test_a_reminder_a_killed_worker_left_claimed_waits_for_its_lease_then_goes_once_more(
     db: str, testorg: int, clock_file: Path, redis_db, tmp_path: Path,  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -270,8 +270,13 @@ def test_a_worker_killed_mid_send_never_sends_that_reminder_again(
             app.conf.task_always_eager = True
         time.sleep(SETTLE_SECONDS * 2)  # many sweeps on the same simulated day
         assert len(smtp.messages) == 1
-        write_clock_file(clock_file, d3 + timedelta(days=2))  # D-1: the new worker sends that one normally
-        smtp.wait_for(2)
+        write_clock_file(clock_file, d3 + timedelta(days=2))  # D-1: the new worker sends that one normally,
+        app.conf.task_always_eager = False  # and the stuck claim's lease has long lapsed: the sweep resends it
+        try:
+            sweep_outbox.delay(older_than_seconds=0)
+        finally:
+            app.conf.task_always_eager = True
+        smtp.wait_for(3)
         time.sleep(SETTLE_SECONDS)
     finally:
         for p in procs:
@@ -279,8 +284,9 @@ def test_a_worker_killed_mid_send_never_sends_that_reminder_again(
                 p.terminate()
                 p.wait(timeout=20)
         smtp.controller.stop()
-    assert [label(m)[:2] for m in smtp.messages] == [(DESK, "reminder"), (DESK, "reminder")]
-    assert ["D-3" in str(m["Subject"]) for m in smtp.messages] == [True, False]
+    assert [label(m)[:2] for m in smtp.messages] == [(DESK, "reminder")] * 3
+    d3_ids = [m["Message-ID"] for m in smtp.messages if "D-3" in str(m["Subject"])]
+    assert len(d3_ids) == 2 and d3_ids[0] == d3_ids[1]  # resent once, as the same message (receivers drop the copy)
     with session_scope() as s:
         statuses = [n.status for n in s.exec(select(Notice).where(Notice.kind == "reminder").order_by(col(Notice.id)))]
-    assert statuses == ["sending", "sent"]  # the interrupted one stays visible to staff, never resent
+    assert statuses == ["sent", "sent"]

@@ -34,14 +34,6 @@ from dsar.workflow.definitions import RightWorkflow
 AGENT_LABELS = {"법정대리인": "법정대리인", "위임": "위임받은 대리인"}
 OFFICER_ONLY = frozenset({"officer_approval", "extension_days"})
 
-ACTION_LABELS = {
-    "request.opened": "사건 접수", "request.transition": "단계 변경", "request.viewed": "사건 열람",
-    "request.reassigned": "담당자 배정", "request.reply_received": "요청인 회신 수신", "note.added": "메모 작성",
-    "notice.rendered": "통지서 작성", "notice.approved": "통지서 승인", "notice.send_requested": "발송 요청",
-    "notice.sent": "통지 발송", "notice.failed": "통지 발송 실패", "notice.previewed": "통지서 미리보기",
-    "notice.downloaded": "통지서 내려받기", "attachment.downloaded": "첨부파일 내려받기",
-    "request.corrected": "분류 정정",
-}
 
 
 def case_for(session: Session, principal: Principal, number: str) -> Request:
@@ -162,7 +154,7 @@ def timeline(session: Session, case: Request, wf: RightWorkflow | None) -> list[
             if "kind" in details and details["kind"] in NOTICE_KINDS:
                 details["kind_title"] = NOTICE_KINDS[details["kind"]].title
             keyed.append((e.id or 0, {"at": e.at, "kind": "audit", "actor": e.actor, "action": e.action,
-                                      "title": ACTION_LABELS.get(e.action, e.action), "details": details}))
+                                      "title": audit.label(e.action), "details": details}))
     return [entry for _, entry in sorted(keyed, key=lambda pair: pair[0])]
 
 
