@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     intake_requeue_seconds: int = Field(
         300, description="A message still 'stored' (not yet processed) this long after arrival is queued again"
     )
+    log_format: str = Field("json", pattern="^(json|text)$",
+                            description="Process logs: json (one object per line, ids as fields) or text")
     intake_batch_size: int = Field(
         50, ge=1, le=1000, description="Messages one intake task processes in one transaction (the webhook and "
         "polls queue what arrived together as one batch)"

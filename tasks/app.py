@@ -8,7 +8,9 @@
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import after_setup_logger, after_setup_task_logger
 
+from dsar import logs
 from dsar.settings import get_settings
 
 settings = get_settings()
@@ -43,3 +45,10 @@ app.conf.update(
         "retention-purge": {"task": "tasks.retention.purge", "schedule": crontab(hour=3, minute=30)},  # daily, KST
     },
 )
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _guard_worker_logs(logger, **_kwargs) -> None:  # type: ignore[no-untyped-def]
+    """The worker's and its tasks' log lines: masked, and JSON like every other process's (dsar.logs)."""
+    logs.guard_logger(logger)

@@ -101,7 +101,7 @@ def open_cases(inbound_id: Id, body: OpenCasesIn, session: SessionDep, principal
     cases = corrections.open_cases(session, principal, inbound, [r.value for r in body.rights], clock=clock,
                                    agent_kind=agent_kind)
     session.commit()
-    outbox.deliver(service.queued_notices(session, inbound_id))
+    outbox.deliver(service.queued_notices(session, [inbound_id]))
     return {"inbound_id": inbound_id, "cases": [state(session, c) for c in cases]}
 
 

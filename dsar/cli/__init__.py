@@ -46,6 +46,9 @@ def _register() -> None:
 def main() -> None:
     import click
 
+    from dsar import logs
+
+    logs.configure()
     _register()
     try:
         code = app(standalone_mode=False)

@@ -12,7 +12,7 @@ def serve_cmd(
     """Run the HTTP API (mail webhook, health check)."""
     import uvicorn
 
-    uvicorn.run("dsar.api.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run("dsar.api.app:create_app", factory=True, host=host, port=port, log_config=None)  # ours: dsar.logs
 
 
 def worker_cmd(

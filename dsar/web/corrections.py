@@ -61,7 +61,7 @@ def open_cases(
     except DsarError as exc:
         session.rollback()
         return flash(redirect(f"/messages/{inbound_id}#open"), exc.message)
-    outbox.deliver(service.queued_notices(session, inbound_id))
+    outbox.deliver(service.queued_notices(session, [inbound_id]))
     return flash(redirect(f"/cases/{numbers[0]}"), f"사건을 열었습니다: {', '.join(str(n) for n in numbers)}", "ok")
 
 
