@@ -13,7 +13,7 @@ import redis
 from tests.conftest import ROOT, reset_caches
 from tests.faults.harness import Smtp, Stack, Webhook, Workers
 from tests.faults.services import PrivatePostgres, PrivateRedis
-from tests.intake_channels.helpers import TOKEN
+from tests.intake_channels.helpers import TOKEN, reconnect_broker
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +61,7 @@ def stack(private_pg: PrivatePostgres, private_redis: PrivateRedis, tmp_path: Pa
         register(session, resolved)
     saved = app.conf.broker_url, app.conf.task_always_eager
     app.conf.broker_url, app.conf.task_always_eager = private_redis.url(), False
-    app.close()
+    reconnect_broker()
     with redis.Redis.from_url(private_redis.url()) as client:
         client.flushdb()
     webhook = Webhook()
@@ -73,5 +73,5 @@ def stack(private_pg: PrivatePostgres, private_redis: PrivateRedis, tmp_path: Pa
         webhook.close()
         smtp.stop()
         app.conf.broker_url, app.conf.task_always_eager = saved
-        app.close()
+        reconnect_broker()
         reset_caches()

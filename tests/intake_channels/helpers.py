@@ -23,18 +23,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def reconnect_broker() -> None:
+    """Drop this process's broker connections and producers, so that the next publish connects to the broker
+    `app.conf` names now (Celery's `app.close()` keeps the producer pool, whose connections go to the old one)."""
+    from tasks import app
+
+    app.close()
+    app.amqp._producer_pool = None
+
+
 @contextmanager
 def broker_unreachable() -> Iterator[None]:
     """Publishing goes to a loopback port where nothing listens: the broker is down for this process."""
     from tasks import app
 
     app.conf.broker_write_url = f"redis://127.0.0.1:{free_port()}/15"
-    app.close()  # drop the connection pool so the next publish connects anew
+    reconnect_broker()
     try:
         yield
     finally:
         app.conf.broker_write_url = None
-        app.close()
+        reconnect_broker()
 
 
 def wait_until(probe: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:
