@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     internal_days_without_delay: int = Field(
         10, description="Internal target in days for rights the law says to answer 'without delay' (not statutory)"
     )
+    password_time_cost: int = Field(3, ge=1, description="argon2id passes per staff password hash")
+    password_memory_kib: int = Field(65536, ge=8, description="argon2id memory per staff password hash, in KiB")
     session_hours: int = Field(12, description="How long a staff console sign-in lasts, in hours")
     login_max_failures: int = Field(5, description="Failed sign-ins in a row before a staff account is locked")
     login_lock_minutes: int = Field(15, description="How long a staff account stays locked after too many failures")

@@ -24,8 +24,10 @@ PG_ADMIN_URL = os.environ.get("DSAR_TEST_PG_URL", "postgresql://postgres@127.0.0
 ROOT = Path(__file__).resolve().parent.parent
 
 # Before anything imports the settings or the Celery app: tests never touch the default Redis DB or var/.
+# Staff passwords are hashed with cheap argon2 costs here (the tests hash hundreds); production keeps the defaults.
 os.environ.update({"DSAR_ENV": "test", "DSAR_BROKER_URL": REDIS_URL, "DSAR_CELERY_EAGER": "1",
-                   "DSAR_MAIL_TRANSPORT": "smtp", "DSAR_SMTP_PORT": "1"})
+                   "DSAR_MAIL_TRANSPORT": "smtp", "DSAR_SMTP_PORT": "1",
+                   "DSAR_PASSWORD_TIME_COST": "1", "DSAR_PASSWORD_MEMORY_KIB": "1024"})
 
 
 def reset_caches() -> None:

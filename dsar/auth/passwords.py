@@ -8,13 +8,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from dsar.errors import InvalidInput
+from dsar.settings import get_settings
 
 MIN_LENGTH = 10
 
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
-    return PasswordHasher()
+    settings = get_settings()  # an older hash with other costs still verifies, and needs_rehash says so
+    return PasswordHasher(time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib)
 
 
 def check_strength(password: str) -> None:

@@ -7,6 +7,7 @@ its exit code (2 for bad input, 1 otherwise).
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import Any
 
@@ -48,7 +49,7 @@ def main() -> None:
 
     from dsar import logs
 
-    logs.configure()
+    logs.configure(logging.WARNING)  # the command's own output is for people; library chatter is not
     _register()
     try:
         code = app(standalone_mode=False)

@@ -14,7 +14,6 @@ import typer
 from sqlmodel import Session, select
 
 from dsar import audit, engine, verification
-from dsar.api.verification_routes import send_code, state
 from dsar.calendar_kr import KST
 from dsar.cli import emit
 from dsar.clock import clock_from_settings
@@ -77,7 +76,7 @@ def _act(ref: str, as_json: bool, step: Callable[[Session, Request], tuple[bool,
     with session_scope() as session:
         case = engine.get_case(session, ref)
         _deliver_queued(session, case)
-        data = state(session, case)
+        data = _state(session, case)
     emit({"ok": ok, "message": message, "verification": data}, as_json, f"{message}\n{describe(data)}")
     if not ok:
         raise typer.Exit(1)
@@ -89,7 +88,7 @@ def status_cmd(ref: str = Ref, as_json: bool = Json) -> None:
     upgrade()
     with session_scope() as session:
         case = engine.get_case(session, ref)
-        data = state(session, case)
+        data = _state(session, case)
         audit.record(session, "request.viewed", actor="cli", org_id=case.org_id, request_id=case.id,
                      details={"via": "cli", "part": "verification"})
     emit(data, as_json, describe(data))
@@ -114,7 +113,8 @@ def send_code_cmd(
     """Send a new six-digit code to the requester's e-mail address or phone (older codes stop working); exits 1
     when it could not be sent."""
     chosen = METHODS.get(method.strip().lower(), method)
-    _act(ref, as_json, lambda session, case: send_code(session, case, chosen, actor=actor, clock=clock_from_settings()))
+    _act(ref, as_json,
+         lambda session, case: _send_code(session, case, chosen, actor=actor, clock=clock_from_settings()))
 
 
 @verify.command("check-code")
@@ -128,7 +128,7 @@ def check_code_cmd(
     with session_scope() as session:
         case = engine.get_case(session, ref)
         result = verification.check_code(session, case, code, actor=actor, clock=clock_from_settings())
-        data = {"outcome": result.outcome, "attempts_left": result.attempts_left, "verification": state(session, case)}
+        data = {"outcome": result.outcome, "attempts_left": result.attempts_left, "verification": _state(session, case)}
     message = OUTCOMES[result.outcome] + (f" (남은 입력 {result.attempts_left}회)" if result.outcome == "wrong" else "")
     emit(data, as_json, f"{message}\n{describe(data['verification'])}")
     if not result.ok:
@@ -170,3 +170,15 @@ def login_cmd(ref: str = Ref, actor: str = Actor, as_json: bool = Json) -> None:
         return True, "로그인으로 본인임을 확인했다고 기록했습니다"
 
     _act(ref, as_json, step)
+
+
+def _state(session: Session, case: Request) -> dict[str, Any]:
+    from dsar.api.verification_routes import state  # the API's view of a check; imported late (web stack)
+
+    return state(session, case)
+
+
+def _send_code(session: Session, case: Request, method: str, **kwargs: Any) -> Any:
+    from dsar.api.verification_routes import send_code
+
+    return send_code(session, case, method, **kwargs)
