@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Iterator
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
@@ -19,8 +20,9 @@ class DeliveryFailed(ServiceUnavailable):
 class Transport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
-    def send_many(self, messages: list[EmailMessage]) -> list[DeliveryFailed | None]:
-        """Send each message; the failure of each (None when it went), so one bad address fails only itself."""
+    def send_each(self, messages: list[EmailMessage]) -> Iterator[DeliveryFailed | None]:
+        """Send the messages one after another over one connection, yielding after each what became of it
+        (None: it went), so the caller can record it before the next goes and one bad address fails only itself."""
         ...
 
 
@@ -29,14 +31,14 @@ class SmtpTransport:
         self.host, self.port, self.user, self.password, self.starttls = host, port, user, password, starttls
 
     def send(self, message: EmailMessage) -> None:
-        failure = self.send_many([message])[0]
+        failure = next(self.send_each([message]))
         if failure is not None:
             raise failure
 
-    def send_many(self, messages: list[EmailMessage]) -> list[DeliveryFailed | None]:
+    def send_each(self, messages: list[EmailMessage]) -> Iterator[DeliveryFailed | None]:
         """One connection for all of them; a message the server refuses fails alone, a lost connection fails
         what was not yet sent."""
-        out: list[DeliveryFailed | None] = []
+        done = 0
         try:
             with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
                 if self.starttls:
@@ -46,12 +48,14 @@ class SmtpTransport:
                 for message in messages:
                     try:
                         smtp.send_message(message)
-                        out.append(None)
+                        failure = None
                     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-                        out.append(self._failed(exc))
+                        failure = self._failed(exc)
+                    done += 1
+                    yield failure
         except (OSError, smtplib.SMTPException) as exc:
-            out += [self._failed(exc)] * (len(messages) - len(out))
-        return out
+            for _ in range(len(messages) - done):
+                yield self._failed(exc)
 
     def _failed(self, exc: Exception) -> DeliveryFailed:
         failure = DeliveryFailed(f"SMTP {self.host}:{self.port} 전송 실패: {type(exc).__name__}: {exc}")
@@ -70,10 +74,10 @@ class FileTransport:
         name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
         (self.directory / f"{name}.eml").write_bytes(bytes(message))
 
-    def send_many(self, messages: list[EmailMessage]) -> list[DeliveryFailed | None]:
+    def send_each(self, messages: list[EmailMessage]) -> Iterator[DeliveryFailed | None]:
         for message in messages:
             self.send(message)
-        return [None] * len(messages)
+            yield None
 
 
 def default_transport() -> Transport:

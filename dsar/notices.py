@@ -232,7 +232,8 @@ def deliver_many(
     clock: Clock | None = None, lease: timedelta = LEASE,
 ) -> list[Notice]:
     """Send those of the notices that are still waiting, or whose claim lapsed, over one connection; returns the
-    ones this call sent or tried. The claim is committed before anything goes out; each failure is recorded on
+    ones this call sent or tried. The claim is committed before anything goes out, and each outcome as soon as the
+    server answers, so a crash mid-batch leaves at most one message to go out twice; each failure is recorded on
     its notice where staff can see it. A reclaimed notice goes out with the same Message-ID, so a receiving mail
     system that already has it drops the copy."""
     clock = clock or SystemClock()
@@ -257,10 +258,8 @@ def deliver_many(
                       sender_name=_org_name(session, cases.get(n.request_id)) or "개인정보 보호 담당")
         for n in batch
     ]
-    outcomes = transport.send_many(messages)
-    now = clock.now()
-    for notice, failure in zip(batch, outcomes, strict=True):
-        org_id = _org_id(cases, notice)
+    for notice, failure in zip(batch, transport.send_each(messages), strict=True):
+        now, org_id = clock.now(), _org_id(cases, notice)
         if failure is None:
             notice.status, notice.sent_at, notice.last_error = "sent", now, None
             audit.record(session, "notice.sent", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
@@ -270,7 +269,7 @@ def deliver_many(
             audit.record(session, "notice.failed", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
                          details={"notice_id": notice.id, "attempt": notice.attempts})
         session.add(notice)
-    session.commit()
+        session.commit()  # before the next goes: a crash leaves at most this one message in doubt
     return batch
 
 

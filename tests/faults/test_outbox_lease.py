@@ -5,6 +5,7 @@ interrupted that way is never sent again (the stored copy has no code in it)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -28,8 +29,9 @@ class DiesMidSend:
     def send(self, message: EmailMessage) -> None:
         raise SystemExit(-9)
 
-    def send_many(self, messages: list[EmailMessage]) -> list[None]:
+    def send_each(self, messages: list[EmailMessage]) -> Iterator[None]:
         raise SystemExit(-9)
+        yield None  # a generator, like the real transports
 
 
 def _notice(notice_id: int) -> Notice:
