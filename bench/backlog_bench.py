@@ -31,10 +31,8 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import intake_bench  # noqa: E402  (bench/ is not a package)
 from intake_bench import (  # noqa: E402
-    TOKEN,
     RssSampler,
+    bench_run,
     build_messages,
     post_all,
     prepare_schema,
@@ -203,30 +201,16 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the bench database and the temporary folder")
     args = ap.parse_args()
 
-    import redis
-
-    intake_bench.DB_NAME = DB_NAME  # its create/drop helpers then work on this bench's own database
-    work = Path(tempfile.mkdtemp(prefix="dsar-backlog-bench-"))
-    pg_url = intake_bench.create_database()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSAR_")}
-    env.update({"DSAR_DATABASE_URL": pg_url, "DSAR_BROKER_URL": REDIS_URL, "DSAR_CELERY_EAGER": "0",
-                "DSAR_MAIL_TRANSPORT": "file", "DSAR_DATA_DIR": str(work / "var"), "DSAR_WEBHOOK_TOKEN": TOKEN,
-                "DSAR_ENV": "development", "PYTHONWARNINGS": "ignore"})
-    os.environ.update(env)
-    redis_client = redis.Redis.from_url(REDIS_URL)
-    redis_client.flushdb()
     load_before = os.getloadavg()[0]
-    procs = []
-    finished = False
-    try:
-        fill_seconds, waiting_tasks = fill_backlog(args.n, args.clients, env, work)
+    with bench_run(DB_NAME, REDIS_URL, "dsar-backlog-bench-", keep=args.keep) as run:
+        fill_seconds, waiting_tasks = fill_backlog(args.n, args.clients, run.env, run.work)
         from dsar.settings import get_settings
 
         batch = get_settings().intake_batch_size
         started_at = time.time()
-        workers = start_workers(args.workers, args.concurrency, env, work)
+        workers = start_workers(args.workers, args.concurrency, run.env, run.work)
         ready_s = time.time() - started_at
-        procs += workers
+        run.procs += workers
         sampler = RssSampler([w.pid for w in workers])
         sampler.start()
         probes = drain_with_probes(args.n, args.probes, args.probe_every, args.timeout)
@@ -236,20 +220,7 @@ def main() -> int:
         sampler.join()
         load_after = os.getloadavg()[0]
         figures = backlog_figures(started_at, probes)
-        delivered_files = len(list((work / "var" / "outbox").glob("*.eml")))
-        finished = True
-    finally:
-        stop(procs)
-        redis_client.flushdb()
-        redis_client.close()
-        from dsar.db import dispose_engines
-
-        dispose_engines()
-        if args.keep or not finished:
-            print(f"kept: database {DB_NAME}, logs and outbox in {work}", file=sys.stderr)
-        else:
-            intake_bench.drop_database()
-            shutil.rmtree(work, ignore_errors=True)
+        delivered_files = len(list((run.work / "var" / "outbox").glob("*.eml")))
 
     checks = figures["checks"]
     assert isinstance(checks, dict)

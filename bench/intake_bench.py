@@ -34,12 +34,16 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("DSAR_BENCH_PG_URL", "postgresql://postgres:postgres@127.0.0.1:5432/postgres")
@@ -84,20 +88,65 @@ def build_messages(n: int, to: str, run: str) -> list[bytes]:
 # -- set-up ---------------------------------------------------------------------------------------------------
 
 
-def create_database() -> str:
+def create_database(name: str) -> str:
     import psycopg
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
-def drop_database() -> None:
+def drop_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Run:
+    """One bench run's own world: a PostgreSQL database, a temporary folder, the environment every process it
+    starts gets, a flushed Redis DB, and those processes (stopped at the end)."""
+
+    work: Path
+    pg_url: str
+    env: dict[str, str]
+    redis: Any
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+
+@contextmanager
+def bench_run(db_name: str, redis_url: str, prefix: str, *, keep: bool) -> Iterator[Run]:
+    """Set a run up, and on the way out stop its processes, flush Redis and drop the database and the folder
+    (kept with `keep`, or when the run failed, for a look at the logs)."""
+    import redis
+
+    from dsar.db import dispose_engines
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    pg_url = create_database(db_name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSAR_")}
+    env.update({"DSAR_DATABASE_URL": pg_url, "DSAR_BROKER_URL": redis_url, "DSAR_CELERY_EAGER": "0",
+                "DSAR_MAIL_TRANSPORT": "file", "DSAR_DATA_DIR": str(work / "var"), "DSAR_WEBHOOK_TOKEN": TOKEN,
+                "DSAR_ENV": "development", "PYTHONWARNINGS": "ignore"})
+    os.environ.update(env)
+    run = Run(work, pg_url, env, redis.Redis.from_url(redis_url))
+    run.redis.flushdb()
+    finished = False
+    try:
+        yield run
+        finished = True
+    finally:
+        stop(run.procs)
+        run.redis.flushdb()
+        run.redis.close()
+        dispose_engines()
+        if keep or not finished:
+            print(f"kept: database {db_name}, logs and outbox in {work}", file=sys.stderr)
+        else:
+            drop_database(db_name)
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def prepare_schema() -> str:
@@ -322,17 +371,25 @@ def run_floor(messages: list[bytes], pg_url: str, procs: int) -> float:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, message_id text UNIQUE, sender text, "
                      "subject text, body text, raw bytea NOT NULL)")
-    parts = [(messages[i::procs], pg_url, REDIS_URL) for i in range(procs)]
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(procs) as pool:
-        pool.map(_floor_part, [(m[:20], u, r) for m, u, r in parts])  # warm-up: imports, connections
+    return timed_floor(_floor_part, messages, pg_url, REDIS_URL, procs)
+
+
+def timed_floor(part: Callable[[tuple[list[bytes], str, str]], int], items: list[bytes], pg_url: str,
+                redis_url: str, procs: int) -> float:
+    """Items per second of a floor's work (`part` over a share of the items, writing `bench_floor`), `procs`
+    processes at once, after a warm-up (imports, connections) whose rows are thrown away."""
+    import psycopg
+
+    parts = [(items[i::procs], pg_url, redis_url) for i in range(procs)]
+    with multiprocessing.get_context("spawn").Pool(procs) as pool:
+        pool.map(part, [(share[:20], u, r) for share, u, r in parts])
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute("TRUNCATE bench_floor")
         start = time.perf_counter()
-        done = sum(pool.map(_floor_part, parts))
+        done = sum(pool.map(part, parts))
         elapsed = time.perf_counter() - start
-    assert done == len(messages)
-    return len(messages) / elapsed
+    assert done == len(items)
+    return len(items) / elapsed
 
 
 # -- main -----------------------------------------------------------------------------------------------------
@@ -353,30 +410,17 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the bench database and the temporary folder")
     args = ap.parse_args()
 
-    import redis
-
-    work = Path(tempfile.mkdtemp(prefix="dsar-intake-bench-"))
-    pg_url = create_database()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSAR_")}
-    env.update({"DSAR_DATABASE_URL": pg_url, "DSAR_BROKER_URL": REDIS_URL, "DSAR_CELERY_EAGER": "0",
-                "DSAR_MAIL_TRANSPORT": "file", "DSAR_DATA_DIR": str(work / "var"), "DSAR_WEBHOOK_TOKEN": TOKEN,
-                "DSAR_ENV": "development", "PYTHONWARNINGS": "ignore"})
-    os.environ.update(env)
-    redis_client = redis.Redis.from_url(REDIS_URL)
-    redis_client.flushdb()
     load_before = os.getloadavg()[0]
-    procs: list[subprocess.Popen[bytes]] = []
-    finished = False
-    try:
+    with bench_run(DB_NAME, REDIS_URL, "dsar-intake-bench-", keep=args.keep) as run:
         address = prepare_schema()
         messages = build_messages(args.n, address, run=str(int(time.time())))
-        floor_rate = run_floor(messages, pg_url, procs=args.workers * args.concurrency)
-        redis_client.flushdb()
+        floor_rate = run_floor(messages, run.pg_url, procs=args.workers * args.concurrency)
+        run.redis.flushdb()
 
-        workers = start_workers(args.workers, args.concurrency, env, work)
-        procs += workers
+        workers = start_workers(args.workers, args.concurrency, run.env, run.work)
+        run.procs += workers
         port = _free_port()
-        procs.append(start_api(port, args.api_workers, env, work))
+        run.procs.append(start_api(port, args.api_workers, run.env, run.work))
         sampler = RssSampler([w.pid for w in workers])
         sampler.start()
         post_seconds, failures, resends = asyncio.run(post_all(messages, port, args.clients, args.rate))
@@ -387,20 +431,7 @@ def main() -> int:
         sampler.join()
         load_after = os.getloadavg()[0]
         figures = pipeline_figures(args.n)
-        delivered_files = len(list((work / "var" / "outbox").glob("*.eml")))
-        finished = True
-    finally:
-        stop(procs)
-        redis_client.flushdb()
-        redis_client.close()
-        from dsar.db import dispose_engines
-
-        dispose_engines()
-        if args.keep or not finished:
-            print(f"kept: database {DB_NAME}, logs and outbox in {work}", file=sys.stderr)
-        else:
-            drop_database()
-            shutil.rmtree(work, ignore_errors=True)
+        delivered_files = len(list((run.work / "var" / "outbox").glob("*.eml")))
 
     rate = float(figures["throughput"])
     ratio = floor_rate / rate if rate else float("inf")

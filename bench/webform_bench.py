@@ -29,12 +29,9 @@ import argparse
 import asyncio
 import base64
 import json
-import multiprocessing
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import intake_bench  # noqa: E402  (bench/ is not a package)
-from intake_bench import RssSampler, prepare_schema, start_api, start_workers, stop  # noqa: E402
+from intake_bench import RssSampler, bench_run, prepare_schema, start_api, start_workers, timed_floor  # noqa: E402
 
 REDIS_URL = os.environ.get("DSAR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 DB_NAME = "dsar_webform_bench"
@@ -205,16 +202,7 @@ def run_floor(bodies: list[bytes], pg_url: str, procs: int) -> float:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, name text, email text, rights text, "
                      "details text, body bytea NOT NULL)")
-    parts = [(bodies[i::procs], pg_url, REDIS_URL) for i in range(procs)]
-    with multiprocessing.get_context("spawn").Pool(procs) as pool:
-        pool.map(_floor_part, [(b[:20], u, r) for b, u, r in parts])
-        with psycopg.connect(pg_url, autocommit=True) as conn:
-            conn.execute("TRUNCATE bench_floor")
-        start = time.perf_counter()
-        done = sum(pool.map(_floor_part, parts))
-        elapsed = time.perf_counter() - start
-    assert done == len(bodies)
-    return len(bodies) / elapsed
+    return timed_floor(_floor_part, bodies, pg_url, REDIS_URL, procs)
 
 
 # -- main -----------------------------------------------------------------------------------------------------
@@ -231,33 +219,19 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the bench database and the temporary folder")
     args = ap.parse_args()
 
-    import redis
-
-    intake_bench.DB_NAME = DB_NAME  # its create/drop helpers then work on this bench's own database
-    work = Path(tempfile.mkdtemp(prefix="dsar-webform-bench-"))
-    pg_url = intake_bench.create_database()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSAR_")}
-    env.update({"DSAR_DATABASE_URL": pg_url, "DSAR_BROKER_URL": REDIS_URL, "DSAR_CELERY_EAGER": "0",
-                "DSAR_MAIL_TRANSPORT": "file", "DSAR_DATA_DIR": str(work / "var"), "DSAR_ENV": "development",
-                "PYTHONWARNINGS": "ignore"})
-    os.environ.update(env)
-    redis_client = redis.Redis.from_url(REDIS_URL)
-    redis_client.flushdb()
     load_before = os.getloadavg()[0]
-    procs = []
-    finished = False
-    try:
+    with bench_run(DB_NAME, REDIS_URL, "dsar-webform-bench-", keep=args.keep) as run:
         prepare_schema()
         requests = build_requests(args.n, run=str(int(time.time())))
         expected_cases = sum(cases_asked(body) for body, _ in requests)
-        floor_rate = run_floor([json.dumps(body).encode() for body, _ in requests], pg_url, procs=args.clients)
-        redis_client.flushdb()
+        floor_rate = run_floor([json.dumps(body).encode() for body, _ in requests], run.pg_url, procs=args.clients)
+        run.redis.flushdb()
 
-        workers = start_workers(args.workers, args.concurrency, env, work)
-        procs += workers
+        workers = start_workers(args.workers, args.concurrency, run.env, run.work)
+        run.procs += workers
         port = intake_bench._free_port()
-        api = start_api(port, 1, env, work)
-        procs.append(api)
+        api = start_api(port, 1, run.env, run.work)
+        run.procs.append(api)
         worker_rss, api_rss = RssSampler([w.pid for w in workers]), RssSampler([api.pid])
         worker_rss.start()
         api_rss.start()
@@ -270,20 +244,7 @@ def main() -> int:
             sampler.join()
         load_after = os.getloadavg()[0]
         figures = pipeline_figures(posted)
-        delivered_files = len(list((work / "var" / "outbox").glob("*.eml")))
-        finished = True
-    finally:
-        stop(procs)
-        redis_client.flushdb()
-        redis_client.close()
-        from dsar.db import dispose_engines
-
-        dispose_engines()
-        if args.keep or not finished:
-            print(f"kept: database {DB_NAME}, logs and outbox in {work}", file=sys.stderr)
-        else:
-            intake_bench.drop_database()
-            shutil.rmtree(work, ignore_errors=True)
+        delivered_files = len(list((run.work / "var" / "outbox").glob("*.eml")))
 
     rate = args.n / post_seconds
     ratio = floor_rate / rate if rate else float("inf")
