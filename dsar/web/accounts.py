@@ -20,7 +20,7 @@ from dsar.auth.roles import ROLES, require_admin
 from dsar.errors import DsarError, InvalidInput, NotFound
 from dsar.models import Organisation
 from dsar.web.pages import page, redirect
-from dsar.web.security import CheckedForm, ConsolePrincipal, clear_flash, flash, read_flash, text
+from dsar.web.security import CheckedForm, ConsolePrincipal, flash, text
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,10 +43,8 @@ def accounts_page(request: Request, session: SessionDep, clock: ClockDep, princi
     users = list(session.exec(select(StaffUser).order_by(col(StaffUser.org_id), col(StaffUser.role),
                                                          col(StaffUser.id))))
     orgs = _orgs(session)
-    response = page(request, "accounts.html.j2", users=users, orgs=orgs, slugs={o.id: o.name for o in orgs},
-                    locked={u.id for u in users if accounts.is_locked(u, clock.now())}, roles=ROLES,
-                    flash=read_flash(request))
-    return clear_flash(request, response)
+    return page(request, "accounts.html.j2", users=users, orgs=orgs, slugs={o.id: o.name for o in orgs},
+                locked={u.id for u in users if accounts.is_locked(u, clock.now())}, roles=ROLES)
 
 
 @router.post("/accounts")
@@ -89,10 +87,8 @@ def account_page(
     user = _account(session, user_id)
     orgs = _orgs(session)
     org = session.get(Organisation, user.org_id) if user.org_id else None
-    response = page(request, "accounts_detail.html.j2", user=user, org=org, orgs=orgs, roles=ROLES,
-                    locked=accounts.is_locked(user, clock.now()), is_self=user.id == principal.user_id,
-                    flash=read_flash(request))
-    return clear_flash(request, response)
+    return page(request, "accounts_detail.html.j2", user=user, org=org, orgs=orgs, roles=ROLES,
+                locked=accounts.is_locked(user, clock.now()), is_self=user.id == principal.user_id)
 
 
 def _done(user_id: int, message: str) -> Response:

@@ -28,7 +28,7 @@ from dsar.models import ContactPerson, Organisation
 from dsar.rights import Right
 from dsar.settings import get_settings
 from dsar.web.pages import page, redirect, set_cookie
-from dsar.web.security import CheckedForm, ConsolePrincipal, clear_flash, flash, read_flash, text
+from dsar.web.security import CheckedForm, ConsolePrincipal, flash, text
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -124,10 +124,8 @@ def queue(
         return "/queue?" + urlencode({k: v for k, v in merged.items() if v})
 
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    response = page(request, "queue.html.j2", items=items, total=total, counts=counts, labels=labels,
-                    filters=filters, rights=rights, orgs=orgs, today=today, page_no=page_no, pages=pages, link=link,
-                    flash=read_flash(request))
-    return clear_flash(request, response)
+    return page(request, "queue.html.j2", items=items, total=total, counts=counts, labels=labels,
+                filters=filters, rights=rights, orgs=orgs, today=today, page_no=page_no, pages=pages, link=link)
 
 
 @router.get("/cases/{number}")
@@ -142,13 +140,12 @@ def case_page(
     contacts = list(session.exec(select(ContactPerson).where(ContactPerson.org_id == case.org_id)
                                  .order_by(col(ContactPerson.role), col(ContactPerson.id)))) if case.org_id else []
     detail["timeline"] = _compact(detail["timeline"])
-    response = page(
+    return page(
         request, "case.html.j2", case=detail, notices=[outbox.notice_row(n) for n in notices], notes=notes,
         contacts=contacts, may_assign=principal.role in (OFFICER, ADMIN) and not case.closed and case.org_id,
         may_work=casework.may_work(principal, case), is_officer=principal.role == OFFICER, role_labels=ROLE_LABELS,
-        flash=read_flash(request), verification=verification_state(session, case),
+        verification=verification_state(session, case),
     )
-    return clear_flash(request, response)
 
 
 VIEWS = frozenset({"request.viewed", "notice.previewed", "notice.downloaded"})

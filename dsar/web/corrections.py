@@ -17,7 +17,7 @@ from dsar.api.deps import ClockDep, SessionDep
 from dsar.errors import DsarError, InvalidInput
 from dsar.intake import service
 from dsar.web.pages import page, redirect
-from dsar.web.security import CheckedForm, ConsolePrincipal, clear_flash, flash, read_flash, text
+from dsar.web.security import CheckedForm, ConsolePrincipal, flash, text
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -31,9 +31,7 @@ def messages_page(
     """Messages intake kept as not a request, newest first, each a link to review it."""
     items, total = corrections.review_list(session, principal, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    response = page(request, "messages.html.j2", items=items, total=total, page_no=page_no, pages=pages,
-                    flash=read_flash(request))
-    return clear_flash(request, response)
+    return page(request, "messages.html.j2", items=items, total=total, page_no=page_no, pages=pages)
 
 
 @router.get("/messages/{inbound_id}")
@@ -43,8 +41,7 @@ def message_page(
     """One such message (an audited read) with the form that opens cases for the rights staff choose."""
     inbound = corrections.for_review(session, principal, inbound_id)
     detail = corrections.review_detail(session, principal, inbound, clock=clock)
-    response = page(request, "message.html.j2", message=detail, flash=read_flash(request))
-    return clear_flash(request, response)
+    return page(request, "message.html.j2", message=detail)
 
 
 @router.post("/messages/{inbound_id}/cases")

@@ -7,7 +7,7 @@ import functools
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import jinja2
 from fastapi import Request
@@ -87,15 +87,30 @@ def set_cookie(response: Response, name: str, value: str, *, max_age: int | None
                         secure=get_settings().secure_cookies)
 
 
+FLASH_COOKIE = "dsar_flash"  # a one-time message for the next page (security.flash sets it)
+
+
 def page(request: Request, template: str, *, status: int = 200, csrf: str | None = None, **values: Any) -> Response:
-    """Render templates/web/<template> with the common values (`me`, `csrf_token`, `path`)."""
+    """Render templates/web/<template> with the common values (`me`, `csrf_token`, `path`, and the one-time
+    `flash` message the previous action left, which is shown here once and cleared)."""
     token, new = (csrf, True) if csrf else csrf_token(request)
     values.setdefault("me", getattr(request.state, "principal", None))
+    values.setdefault("flash", _flash(request))
     html = environment().get_template(template).render(csrf_token=token, path=request.url.path, **values)
     response = HTMLResponse(html, status_code=status, headers=security_headers())
     if new:
         set_cookie(response, sessions.CSRF_COOKIE, sessions.sign_csrf(token))
+    if request.cookies.get(FLASH_COOKIE):
+        response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def _flash(request: Request) -> dict[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    kind, _, message = unquote(raw).partition(":")
+    return {"kind": kind if kind in ("error", "ok") else "error", "message": message}
 
 
 def security_headers() -> dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
@@ -12,9 +12,7 @@ from starlette.datastructures import FormData
 from dsar.api.deps import ClockDep, SessionDep, cookie_principal
 from dsar.auth import sessions
 from dsar.auth.roles import Forbidden, Principal, Unauthenticated
-from dsar.web.pages import set_cookie
-
-FLASH_COOKIE = "dsar_flash"
+from dsar.web.pages import FLASH_COOKIE, set_cookie
 
 
 def console_principal(request: Request, session: SessionDep, clock: ClockDep) -> Principal:
@@ -41,22 +39,8 @@ CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 
 def flash(response: Response, message: str, kind: str = "error") -> Response:
-    """A one-time message shown on the next page (after a redirect)."""
+    """A one-time message shown on the next page (after a redirect; `pages.page` shows it and clears it)."""
     set_cookie(response, FLASH_COOKIE, quote(f"{kind}:{message}"[:600]), max_age=60)
-    return response
-
-
-def read_flash(request: Request) -> dict[str, str] | None:
-    raw = request.cookies.get(FLASH_COOKIE)
-    if not raw:
-        return None
-    kind, _, message = unquote(raw).partition(":")
-    return {"kind": kind if kind in ("error", "ok") else "error", "message": message}
-
-
-def clear_flash(request: Request, response: Response) -> Response:
-    if request.cookies.get(FLASH_COOKIE):
-        response.delete_cookie(FLASH_COOKIE, path="/")
     return response
 
 
