@@ -98,6 +98,7 @@ def test_change_role_is_audited_and_takes_effect_at_once(admin: httpx.Client, wo
     token = csrf_of(admin.get(f"/accounts/{handler['id']}"))
     done = admin.post(f"/accounts/{handler['id']}/role", data={"csrf_token": token, "role": "책임자", "org": "testorg"})
     assert "역할을 바꿨습니다" in admin.get(done.headers["location"]).text
+    assert "역할을 바꿨습니다" not in admin.get(done.headers["location"]).text  # a flash is shown once
     me = httpx.get(f"{admin.base_url}/api/me", headers=world.auth("handler")).json()
     assert me["role"] == "책임자" and me["contact_id"] != handler["contact_id"]  # linked to an officer contact
     [event] = events("staff.role_changed")
