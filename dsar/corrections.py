@@ -176,14 +176,14 @@ def open_cases(
     classified = inbound.summary.get("classification", {})
     _check_agent_kind(agent_kind)
     parsed = parse_message(inbound.raw)
-    received_at = service.receipt_time(service._received_stamp(inbound.raw) or parsed.date, inbound.received_at)
+    received_at = service.arrival_time(inbound, parsed)
     org, now = route(session, parsed.recipients), clock.now()
     classification = _with_correction(
         {"evidence": {r: [STAFF_EVIDENCE] for r in chosen}, "language": classified.get("language")},
         "not_a_request", True, False, principal.actor, now)
     cases = []
     for right in chosen:
-        duplicate = service._duplicate(session, parsed.sender, right, received_at)
+        duplicate = service.duplicate_of(session, parsed.sender, right, received_at)
         cases.append(engine.open_case(
             session, org=org, right=right, rights=chosen, received_at=received_at, actor=principal.actor,
             clock=clock, inbound_id=inbound.id, channel="web" if inbound.source == "web" else "email",

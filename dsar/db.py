@@ -8,9 +8,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from dsar.errors import ServiceUnavailable
 from dsar.settings import get_settings
@@ -85,3 +85,17 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def reserve_ids(session: Session, model: type[SQLModel], count: int) -> list[int] | None:
+    """`count` new primary keys of `model`'s table, drawn from its sequence in one query, on PostgreSQL.
+
+    Rows given their ids up front are inserted in one batch without reading ids back, and whatever is derived
+    from an id (a case number) is written with the row. SQLite has no sequences: None, and the caller takes the
+    ids the insert assigns."""
+    if count <= 0 or session.get_bind().dialect.name != "postgresql":
+        return None
+    table = model.__table__.name  # type: ignore[attr-defined]
+    rows = session.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                           {"t": table, "n": count})
+    return [int(i) for i in rows.scalars()]

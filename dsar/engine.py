@@ -8,6 +8,7 @@ leaves either all of it or none. Two staff acting at once: the row version makes
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select
 from dsar import assignment, audit, notices
 from dsar.calendar_kr import KST
 from dsar.clock import Clock, SystemClock
+from dsar.db import reserve_ids
 from dsar.deadlines import ClockRules, Due, Extension, KoreanCalendar, Pause, compute_due
 from dsar.errors import Conflict, GuardFailed, InvalidInput, NotFound, TransitionError
 from dsar.models import ContactPerson, Notice, Organisation, Request, StageEvent, WorkflowVersion
@@ -71,6 +73,19 @@ def refresh_due(request: Request, rules: ClockRules, now: datetime) -> None:
     request.due_basis = due.as_dict()
 
 
+@dataclass
+class Opening:
+    """One case to open: `engine.open_cases` takes a batch of these (`fields` are further `Request` columns)."""
+
+    org: Organisation | None
+    right: str | None
+    received_at: datetime
+    inbound_id: int | None = None
+    channel: str = "email"
+    rights: list[str] | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
 def open_case(
     session: Session,
     *,
@@ -84,41 +99,69 @@ def open_case(
     rights: list[str] | None = None,
     **fields: Any,
 ) -> Request:
-    """Open a case on the organisation's newest workflow version, or unrouted when the organisation is unknown.
+    """Open one case (see `open_cases`)."""
+    opening = Opening(org, right, received_at, inbound_id, channel, rights, fields)
+    return open_cases(session, [opening], actor=actor, clock=clock)[0]
+
+
+def open_cases(session: Session, openings: list[Opening], *, actor: str, clock: Clock) -> list[Request]:
+    """Open cases, each on its organisation's newest workflow version, or unrouted when the organisation is
+    unknown; with their audit events and 접수 확인 notices, in the caller's transaction.
 
     An unrouted case still gets its statutory due date (the clock runs from receipt whoever answers). A routed
-    case gets its assignee (`dsar.assignment.pick`) unless the caller names one.
+    case gets its assignee (`dsar.assignment.pick`) unless the caller names one. The cases are inserted
+    together (one statement for a batch), then numbered from their ids.
     """
-    version = latest_version(session, org.id) if org is not None and org.id is not None else None
-    request = Request(
-        org_id=org.id if org else None, right=right, rights=rights or ([right] if right else []),
-        workflow_version_id=version.id if version and right else None, inbound_id=inbound_id,
-        channel=channel, received_at=received_at, **fields,
-    )
-    wf = right_workflow(version.definition, right) if version and right else None
-    if wf is not None:
-        request.stage = wf.initial
-        rules = clock_rules(wf)
-    else:
-        request.stage = UNROUTED
-        rules = ClockRules(days=10, statutory=True, legal_basis="개인정보 보호법 (권리 미확정: 10일 기준)")
-    refresh_due(request, rules, clock.now())
-    if wf is not None and request.assignee_id is None and org is not None and org.id is not None:
-        person = assignment.pick(session, org.id)
-        request.assignee_id = person.id if person else None
-    session.add(request)
+    now = clock.now()
+    opened: list[tuple[Request, WorkflowVersion | None, RightWorkflow | None]] = []
+    for o in openings:
+        version = latest_version(session, o.org.id) if o.org is not None and o.org.id is not None else None
+        right = o.right
+        # every column with a default factory is given, which saves pydantic re-inspecting the factories
+        request = Request(
+            org_id=o.org.id if o.org else None, right=right, rights=o.rights or ([right] if right else []),
+            workflow_version_id=version.id if version and right else None, inbound_id=o.inbound_id,
+            channel=o.channel, received_at=o.received_at, pauses=[], extensions=[], created_at=now, updated_at=now,
+            **{"classification": {}, "due_basis": {}, **o.fields},
+        )
+        wf = right_workflow(version.definition, right) if version and right else None
+        if wf is not None:
+            request.stage = wf.initial
+            rules = clock_rules(wf)
+        else:
+            request.stage = UNROUTED
+            rules = ClockRules(days=10, statutory=True, legal_basis="개인정보 보호법 (권리 미확정: 10일 기준)")
+        refresh_due(request, rules, now)
+        if wf is not None and request.assignee_id is None and request.org_id is not None:
+            person = assignment.pick(session, request.org_id)
+            request.assignee_id = person.id if person else None
+        opened.append((request, version, wf))
+    ids = reserve_ids(session, Request, len(opened))
+    for i, (request, _, _) in enumerate(opened):
+        if ids:
+            request.id = ids[i]
+            request.number = case_number(request)
+    session.add_all([request for request, _, _ in opened])
     session.flush()
-    request.number = f"DSAR-{received_at.astimezone(KST).year}-{request.id:06d}"
-    audit.record(
-        session, "request.opened", actor=actor, org_id=request.org_id, request_id=request.id,
-        details={"number": request.number, "right": right, "stage": request.stage, "channel": channel,
-                 "due": request.due_date.isoformat() if request.due_date else None,
-                 "workflow_version": version.version if version and wf else None,
-                 "assignee_id": request.assignee_id},
-    )
-    if wf is not None and wf.spec.get("acknowledgement") and request.requester_email:
-        notices.create(session, request, wf.spec["acknowledgement"], actor=actor, clock=clock, first=True)
-    return request
+    acknowledgements = []
+    for request, version, wf in opened:
+        request.number = request.number or case_number(request)
+        audit.record(
+            session, "request.opened", actor=actor, org_id=request.org_id, request_id=request.id, at=now,
+            details={"number": request.number, "right": request.right, "stage": request.stage,
+                     "channel": request.channel, "due": request.due_date.isoformat() if request.due_date else None,
+                     "workflow_version": version.version if version and wf else None,
+                     "assignee_id": request.assignee_id},
+        )
+        if wf is not None and wf.spec.get("acknowledgement") and request.requester_email:
+            acknowledgements.append(notices.Draft(request, wf.spec["acknowledgement"]))
+    notices.create_many(session, acknowledgements, actor=actor, clock=clock, first=True)
+    return [request for request, _, _ in opened]
+
+
+def case_number(request: Request) -> str:
+    """DSAR-<year of receipt in Korea>-<id, six digits>."""
+    return f"DSAR-{request.received_at.astimezone(KST).year}-{request.id:06d}"
 
 
 def allowed(session: Session, request: Request) -> list[dict[str, Any]]:

@@ -9,22 +9,26 @@ the outbox sweep sends it again, with the same Message-ID (receiving mail system
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import Table, and_, func, or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from dsar import audit
 from dsar.calendar_kr import kst_date
 from dsar.clock import Clock, SystemClock
+from dsar.db import reserve_ids
 from dsar.letters import NOTICE_KINDS, NoticeContext, render_notice
 from dsar.mail import DeliveryFailed, Transport, build_message
 from dsar.memo import memo
 from dsar.models import Notice, Request, WorkflowVersion
 from dsar.settings import get_settings
 
+NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
 DEFAULT_REQUIRED = {
     "verification_request": ["성명과 연락처(요청하신 분이 본인임을 확인할 수 있는 정보)"],
     "supplement_request": ["요청하실 개인정보의 범위(항목, 기간)"],
@@ -133,43 +137,73 @@ def full_article(article: str) -> str:
     return article
 
 
+@dataclass
+class Draft:
+    """One notice to create (`create_many`): for `request`, of `kind`, with the decision or staff addressee."""
+
+    request: Request
+    kind: str
+    decision: dict[str, Any] | None = None
+    approved_by: str | None = None
+    staff: dict[str, Any] | None = None
+    dedupe_key: str | None = None
+
+
 def create(
     session: Session, request: Request, kind: str, *, actor: str, clock: Clock | None = None,
     decision: dict[str, Any] | None = None, approved_by: str | None = None,
     staff: dict[str, Any] | None = None, dedupe_key: str | None = None, first: bool = False,
 ) -> Notice:
-    """Render and store a notice for the case; queue it, or hold it as a draft when it awaits approval.
+    """Render and store one notice (see `create_many`)."""
+    draft = Draft(request, kind, decision, approved_by, staff, dedupe_key)
+    return create_many(session, [draft], actor=actor, clock=clock, first=first)[0]
 
-    A staff e-mail goes to `staff["email"]` instead of the requester. `first`: the case was opened in this
-    transaction, so this is its first notice of the kind (saves counting).
+
+def create_many(
+    session: Session, drafts: list[Draft], *, actor: str, clock: Clock | None = None, first: bool = False
+) -> list[Notice]:
+    """Render and store notices for cases; each is queued, or held as a draft when it awaits approval. They are
+    inserted together (one statement for a batch).
+
+    A staff e-mail goes to `staff["email"]` instead of the requester. `first`: the cases were opened in this
+    transaction, so these are their first notices of the kind (saves counting).
     """
+    if not drafts:
+        return []
     clock = clock or SystemClock()
-    context = build_context(session, request, kind, decision=decision, clock=clock, staff=staff)
-    rendered = render_notice(kind, context, override_dir=override_dir(context.org.slug))
-    seq = 1 if first else session.exec(
-        select(func.count()).select_from(Notice).where(Notice.request_id == request.id, Notice.kind == kind)
-    ).one() + 1
-    outcome = context.decision.outcome if context.decision else None
-    needs_approval = NOTICE_KINDS[kind].needs_approval(outcome)
-    recipient = staff.get("email") if staff else request.requester_email
-    status = "queued" if recipient else "manual"  # no e-mail: staff print and post it
-    if needs_approval and not approved_by:
-        status = "draft"
-    notice = Notice(
-        request_id=request.id, kind=kind, seq=seq, recipient=recipient, subject=rendered.subject, dedupe_key=dedupe_key,
-        html=rendered.html, text=rendered.text, sha256=rendered.sha256, template_version=rendered.template_version,
-        context={"json": rendered.context_json}, status=status, requires_approval=needs_approval,
-        approved_by=approved_by, message_id=f"<{request.number}.{kind}.{seq}@{_mail_domain()}>",
-        created_at=clock.now(),
-    )
-    session.add(notice)
+    now = clock.now()
+    made = []
+    for d in drafts:
+        request = d.request
+        context = build_context(session, request, d.kind, decision=d.decision, clock=clock, staff=d.staff)
+        rendered = render_notice(d.kind, context, override_dir=override_dir(context.org.slug))
+        seq = 1 if first else session.exec(
+            select(func.count()).select_from(Notice).where(Notice.request_id == request.id, Notice.kind == d.kind)
+        ).one() + 1
+        outcome = context.decision.outcome if context.decision else None
+        needs_approval = NOTICE_KINDS[d.kind].needs_approval(outcome)
+        recipient = d.staff.get("email") if d.staff else request.requester_email
+        status = "queued" if recipient else "manual"  # no e-mail: staff print and post it
+        if needs_approval and not d.approved_by:
+            status = "draft"
+        made.append(Notice(
+            request_id=request.id, kind=d.kind, seq=seq, recipient=recipient, subject=rendered.subject,
+            dedupe_key=d.dedupe_key, html=rendered.html, text=rendered.text, sha256=rendered.sha256,
+            template_version=rendered.template_version, context={"json": rendered.context_json}, status=status,
+            requires_approval=needs_approval, approved_by=d.approved_by,
+            message_id=f"<{request.number}.{d.kind}.{seq}@{_mail_domain()}>", created_at=now,
+        ))
+    for notice, notice_id in zip(made, reserve_ids(session, Notice, len(made)) or [], strict=False):
+        notice.id = notice_id
+    session.add_all(made)
     session.flush()
-    audit.record(
-        session, "notice.rendered", actor=actor, org_id=request.org_id, request_id=request.id, at=clock.now(),
-        details={"notice_id": notice.id, "kind": kind, "sha256": rendered.sha256, "status": status,
-                 "template_version": rendered.template_version},
-    )
-    return notice
+    for d, notice in zip(drafts, made, strict=True):
+        audit.record(
+            session, "notice.rendered", actor=actor, org_id=d.request.org_id, request_id=d.request.id, at=now,
+            details={"notice_id": notice.id, "kind": d.kind, "sha256": notice.sha256, "status": notice.status,
+                     "template_version": notice.template_version},
+        )
+    return made
 
 
 def override_dir(slug: str) -> Path | None:
@@ -261,16 +295,23 @@ def deliver_many(
     for notice, failure in zip(batch, transport.send_each(messages), strict=True):
         now, org_id = clock.now(), _org_id(cases, notice)
         if failure is None:
-            notice.status, notice.sent_at, notice.last_error = "sent", now, None
+            _outcome(session, notice, status="sent", sent_at=now, last_error=None)
             audit.record(session, "notice.sent", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
                          details={"notice_id": notice.id, "kind": notice.kind})
         else:
-            notice.status, notice.sent_at, notice.last_error = "failed", None, failure.message
+            _outcome(session, notice, status="failed", sent_at=None, last_error=failure.message)
             audit.record(session, "notice.failed", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
                          details={"notice_id": notice.id, "attempt": notice.attempts})
-        session.add(notice)
         session.commit()  # before the next goes: a crash leaves at most this one message in doubt
     return batch
+
+
+def _outcome(session: Session, notice: Notice, **values: Any) -> None:
+    """Record what became of a sent notice with one plain UPDATE (this runs once per message; `last_error` is
+    encrypted by its column type all the same), and put the same values on the loaded object the caller reads."""
+    session.connection().execute(update(NOTICES).where(NOTICES.c.id == notice.id).values(**values))
+    for key, value in values.items():
+        set_committed_value(notice, key, value)
 
 
 def _org_id(cases: dict[int | None, Request], notice: Notice) -> int | None:

@@ -107,7 +107,7 @@ def process(session: Session, inbound_id: int, *, clock: Clock, actor: str = "in
     if inbound is None:
         raise ValueError(f"inbound message {inbound_id} does not exist")
     if inbound.status == "stored":
-        _process(session, inbound, clock=clock, actor=actor)
+        _Batch(session, [inbound], clock=clock, actor=actor).run()
     return result_of(session, inbound)
 
 
@@ -116,8 +116,7 @@ def process_many(session: Session, inbound_ids: list[int], *, clock: Clock, acto
     the worker's batch). Messages already processed are left as they are."""
     query = (select(InboundMessage).where(col(InboundMessage.id).in_(inbound_ids), InboundMessage.status == "stored")
              .order_by(col(InboundMessage.id)))
-    for inbound in session.exec(query).all():
-        _process(session, inbound, clock=clock, actor=actor)
+    _Batch(session, list(session.exec(query).all()), clock=clock, actor=actor).run()
 
 
 def quarantine_failed(session: Session, inbound_id: int, exc: Exception, *, actor: str = "intake") -> None:
@@ -134,65 +133,149 @@ def quarantine_failed(session: Session, inbound_id: int, exc: Exception, *, acto
                  details={"inbound_id": inbound.id, "code": "processing_failed", "error": type(exc).__name__})
 
 
-def _process(session: Session, inbound: InboundMessage, *, clock: Clock, actor: str) -> None:
+@dataclass
+class _Read:
+    """A stored message parsed, masked and classified (the work that needs no database)."""
+
+    inbound: InboundMessage
+    parsed: ParsedMessage
+    subject: str = ""
+    text: str = ""
+    verdict: Any = None
+    received_at: datetime | None = None  # when it reached us (`receipt_time`): the clock runs from then
+
+
+class _Batch:
+    """Messages processed together, in order, with the cases they ask for opened together.
+
+    The cases are planned first and opened in one go (one INSERT of cases, one of notices), and the earlier
+    cases of the requesters in the batch are read in one query. Processing stays what it is one message at a
+    time: before a message that may be a reply, or that repeats a right a planned case of the same requester
+    asks, the planned cases are opened, so the reply or the duplicate finds them."""
+
+    def __init__(self, session: Session, inbounds: list[InboundMessage], *, clock: Clock, actor: str) -> None:
+        self.session, self.clock, self.actor = session, clock, actor
+        self.reads = [_read(inbound) for inbound in inbounds]
+        self.planned: list[engine.Opening] = []
+        self.planned_keys: set[tuple[str | None, str]] = set()  # (requester's lookup hash, right) of those
+        self.earlier = _earlier_cases(session, [r for r in self.reads if r.verdict is not None])
+
+    def run(self) -> None:
+        for read in self.reads:
+            self._process(read)
+        self._open_planned()
+
+    def _open_planned(self) -> None:
+        if not self.planned:
+            return
+        for case in engine.open_cases(self.session, self.planned, actor=self.actor, clock=self.clock):
+            if case.duplicate_of_id is None and case.requester_email:
+                self.earlier.setdefault((lookup_hash(case.requester_email), case.right), []).append(case)
+        self.planned, self.planned_keys = [], set()
+
+    def _process(self, read: _Read) -> None:
+        session, inbound, parsed, actor = self.session, read.inbound, read.parsed, self.actor
+        if parsed.problem is not None:
+            inbound.status = "quarantined"
+            inbound.problem_code, inbound.problem_message = parsed.problem.code, parsed.problem.message
+            session.add(inbound)
+            audit.record(session, "inbound.quarantined", actor=actor,
+                         details={"inbound_id": inbound.id, "code": parsed.problem.code})
+            return
+        if is_bounce(inbound.raw) and record_bounce(session, inbound.raw, inbound_id=inbound.id or 0, actor=actor):
+            inbound.status = "bounce"
+            session.add(inbound)
+            return
+        verdict = read.verdict
+        inbound.summary = {
+            "subject": read.subject, "sender": parsed.sender, "recipients": parsed.recipients,
+            "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size,
+                             "sha256": a.sha256} for a in parsed.attachments],
+            "warnings": parsed.warnings,
+            "classification": {"rights": [str(r) for r in verdict.rights], "agent_kind": verdict.agent_kind,
+                               "not_a_request": verdict.not_a_request, "language": verdict.language,
+                               "evidence": verdict.evidence},
+        }
+        if self.planned and _may_be_reply(parsed, read.subject):
+            self._open_planned()
+        thread = _thread(session, parsed, read.subject)
+        if thread is not None:
+            inbound.status = "processed"
+            inbound.summary = {**inbound.summary, "thread_of": thread.number}
+            audit.record(session, "request.reply_received", actor=actor, org_id=thread.org_id, request_id=thread.id,
+                         details={"inbound_id": inbound.id})
+        elif verdict.not_a_request or not verdict.rights:
+            inbound.status = "not_a_request"
+            audit.record(session, "inbound.not_a_request", actor=actor, details={"inbound_id": inbound.id})
+        else:
+            inbound.status = "processed"  # set first: written with the summary in one UPDATE
+            self._plan_cases(read)
+        session.add(inbound)
+
+    def _plan_cases(self, read: _Read) -> None:
+        inbound, parsed, verdict = read.inbound, read.parsed, read.verdict
+        org = route(self.session, parsed.recipients)
+        received_at = read.received_at or inbound.received_at
+        rights = [str(r) for r in verdict.rights]
+        for right in rights:
+            duplicate = self._duplicate(parsed.sender, right, received_at)
+            if parsed.sender:
+                self.planned_keys.add((lookup_hash(parsed.sender), right))
+            self.planned.append(engine.Opening(
+                org=org, right=right, rights=rights, received_at=received_at, inbound_id=inbound.id,
+                channel="web" if inbound.source == "web" else "email",
+                fields={"requester_email": parsed.sender, "requester_name": parsed.sender_name,
+                        "agent_kind": verdict.agent_kind, "subject": read.subject, "details": read.text,
+                        "classification": {"evidence": verdict.evidence, "language": verdict.language},
+                        "duplicate_of_id": duplicate.id if duplicate else None},
+            ))
+
+    def _duplicate(self, sender: str | None, right: str, received_at: datetime) -> Request | None:
+        """The requester's earliest case of the same right within the window that is not itself a duplicate."""
+        if not sender:
+            return None
+        key = (lookup_hash(sender), right)
+        if key in self.planned_keys:
+            self._open_planned()  # the same request twice in one batch: the first must exist to be linked to
+        since = received_at - timedelta(days=get_settings().duplicate_window_days)
+        found = [c for c in self.earlier.get(key, []) if c.received_at >= since]
+        return min(found, key=lambda c: (c.received_at, c.id or 0)) if found else None
+
+
+def _read(inbound: InboundMessage) -> _Read:
     parsed = parse_message(inbound.raw)
     if parsed.problem is not None:
-        inbound.status = "quarantined"
-        inbound.problem_code, inbound.problem_message = parsed.problem.code, parsed.problem.message
-        session.add(inbound)
-        audit.record(session, "inbound.quarantined", actor=actor,
-                     details={"inbound_id": inbound.id, "code": parsed.problem.code})
-        return
-    if is_bounce(inbound.raw) and record_bounce(session, inbound.raw, inbound_id=inbound.id or 0, actor=actor):
-        inbound.status = "bounce"
-        session.add(inbound)
-        return
-
+        return _Read(inbound, parsed)
     subject = mask_pii(parsed.subject).text
     text = mask_pii(parsed.text).text
     verdict = classify(subject, text, [a.filename or "" for a in parsed.attachments],
                        auto_submitted=parsed.auto_submitted)
-    inbound.summary = {
-        "subject": subject, "sender": parsed.sender, "recipients": parsed.recipients,
-        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
-                        for a in parsed.attachments],
-        "warnings": parsed.warnings,
-        "classification": {"rights": [str(r) for r in verdict.rights], "agent_kind": verdict.agent_kind,
-                           "not_a_request": verdict.not_a_request, "language": verdict.language,
-                           "evidence": verdict.evidence},
-    }
-    thread = _thread(session, parsed, subject)
-    if thread is not None:
-        inbound.status = "processed"
-        inbound.summary = {**inbound.summary, "thread_of": thread.number}
-        audit.record(session, "request.reply_received", actor=actor, org_id=thread.org_id, request_id=thread.id,
-                     details={"inbound_id": inbound.id})
-    elif verdict.not_a_request or not verdict.rights:
-        inbound.status = "not_a_request"
-        audit.record(session, "inbound.not_a_request", actor=actor, details={"inbound_id": inbound.id})
-    else:
-        inbound.status = "processed"  # set first: written with the summary in one UPDATE
-        _open_cases(session, inbound, parsed, subject, text, verdict, clock=clock, actor=actor)
-    session.add(inbound)
+    return _Read(inbound, parsed, subject, text, verdict, arrival_time(inbound, parsed))
 
 
-def _open_cases(
-    session: Session, inbound: InboundMessage, parsed: ParsedMessage, subject: str, text: str, verdict: Any,
-    *, clock: Clock, actor: str,
-) -> None:
-    org = route(session, parsed.recipients)
-    received_at = receipt_time(_received_stamp(inbound.raw) or parsed.date, inbound.received_at)
-    rights = [str(r) for r in verdict.rights]
-    for right in rights:
-        duplicate = _duplicate(session, parsed.sender, right, received_at)
-        engine.open_case(
-            session, org=org, right=right, rights=rights, received_at=received_at, actor=actor, clock=clock,
-            inbound_id=inbound.id, channel="web" if inbound.source == "web" else "email",
-            requester_email=parsed.sender,
-            requester_name=parsed.sender_name, agent_kind=verdict.agent_kind, subject=subject, details=text,
-            classification={"evidence": verdict.evidence, "language": verdict.language},
-            duplicate_of_id=duplicate.id if duplicate else None,
-        )
+def _earlier_cases(session: Session, reads: list[_Read]) -> dict[tuple[str | None, str | None], list[Request]]:
+    """The open-window cases (not themselves duplicates) of the batch's requesters, by (lookup hash, right)."""
+    senders = {lookup_hash(r.parsed.sender) for r in reads if r.parsed.sender}
+    if not senders:
+        return {}
+    oldest = min(r.received_at or r.inbound.received_at for r in reads)
+    since = oldest - timedelta(days=get_settings().duplicate_window_days)
+    found: dict[tuple[str | None, str | None], list[Request]] = {}
+    for case in session.exec(select(Request).where(
+        col(Request.requester_email_hmac).in_(senders), col(Request.received_at) >= since,
+        col(Request.duplicate_of_id).is_(None),
+    )):
+        found.setdefault((case.requester_email_hmac, case.right), []).append(case)
+    return found
+
+
+def _may_be_reply(parsed: ParsedMessage, subject: str) -> bool:
+    return bool(parsed.in_reply_to or parsed.references or CASE_NUMBER.search(subject))
+
+
+def arrival_time(inbound: InboundMessage, parsed: ParsedMessage) -> datetime:
+    """When a stored message reached us: its topmost Received: stamp, else its Date (see `receipt_time`)."""
+    return receipt_time(_received_stamp(inbound.raw) or parsed.date, inbound.received_at)
 
 
 def receipt_time(stamp: datetime | None, arrived: datetime) -> datetime:
@@ -234,16 +317,17 @@ def _thread(session: Session, parsed: ParsedMessage, subject: str) -> Request | 
     return None
 
 
-def _duplicate(session: Session, sender: str | None, right: str, received_at: datetime) -> Request | None:
+def duplicate_of(session: Session, sender: str | None, right: str, received_at: datetime) -> Request | None:
+    """The requester's earliest case of the same right within the duplicate window that is not itself a duplicate
+    (a single message or a staff entry; a batch reads its requesters' cases at once)."""
     if not sender:
         return None
     since = received_at - timedelta(days=get_settings().duplicate_window_days)
     return session.exec(
         select(Request).where(
             Request.requester_email_hmac == lookup_hash(sender), Request.right == right,
-            col(Request.received_at) >= since,
-            col(Request.duplicate_of_id).is_(None),
-        ).order_by(col(Request.received_at))
+            col(Request.received_at) >= since, col(Request.duplicate_of_id).is_(None),
+        ).order_by(col(Request.received_at), col(Request.id))
     ).first()
 
 

@@ -131,7 +131,7 @@ def enter(session: Session, entry: StaffEntry, *, clock: Clock, actor: str) -> S
     subject = f"[{label} 접수] 개인정보 {'·'.join(rights)} 요구"
     cases = []
     for right in rights:
-        duplicate = service._duplicate(session, email, right, entry.received_at)
+        duplicate = service.duplicate_of(session, email, right, entry.received_at)
         cases.append(engine.open_case(
             session, org=org, right=right, rights=rights, received_at=entry.received_at, actor=actor, clock=clock,
             channel=entry.channel, requester_email=email, requester_name=entry.name, requester_phone=entry.phone,
