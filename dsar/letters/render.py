@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,26 @@ class _RecordingLoader(jinja2.FileSystemLoader):
         names = meta.find_referenced_templates(environment.parse(source))
         deps = tuple(sorted(n for n in names if n is not None))  # None: a computed name, not followed
         self.loaded[template] = (hashlib.sha256(source.encode()).hexdigest(), deps)
-        return source, filename, uptodate
+        return source, filename, _checked_every(RELOAD_CHECK_SECONDS, uptodate)
+
+
+RELOAD_CHECK_SECONDS = 1.0  # an edited template is used within this time; no file is looked at more often
+
+
+def _checked_every(seconds: float, uptodate: Callable[[], bool]) -> Callable[[], bool]:
+    """Jinja asks whether a template file changed at every use; one stat per file per second is enough (a
+    batch of notices would otherwise stat every template file for every notice)."""
+    checked = time.monotonic()
+
+    def throttled() -> bool:
+        nonlocal checked
+        now = time.monotonic()
+        if now - checked < seconds:
+            return True
+        checked = now
+        return uptodate()
+
+    return throttled
 
 
 def _refuse_none(value: object) -> object:
