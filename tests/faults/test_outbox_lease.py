@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 
 import pytest
 from sqlmodel import col, select
@@ -26,10 +26,10 @@ CLAIMED = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 class DiesMidSend:
     """The worker process is killed while talking to the mail server: nothing after the claim runs."""
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         raise SystemExit(-9)
 
-    def send_each(self, messages: list[EmailMessage]) -> Iterator[None]:
+    def send_each(self, messages: list[Message]) -> Iterator[None]:
         raise SystemExit(-9)
         yield None  # a generator, like the real transports
 
