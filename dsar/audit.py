@@ -17,13 +17,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, insert, update
+from sqlalchemy import Connection, Table, event, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from dsar.models import AuditEvent, AuditHead, utcnow
+
+HEADS: Table = AuditHead.__table__  # type: ignore[attr-defined]
+EVENTS: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 
 GENESIS = "0" * 64
 
@@ -116,17 +119,19 @@ def _write_pending(session: Session) -> None:
     by_chain: dict[str, list[dict[str, Any]]] = {}
     for e in pending:
         by_chain.setdefault(e["chain"], []).append(e)
+    session.flush()  # the changes the events record go first; from here on plain statements on the connection
+    conn = session.connection()
     rows = []
     for chain in sorted(by_chain):
         events = by_chain[chain]
-        seq, prev = _reserve(session, chain, len(events))
+        seq, prev = _reserve(conn, chain, len(events))
         for e in events:
             seq += 1
             e.update(seq=seq, prev_hash=prev)
             e["hash"] = prev = _hash(e)
             rows.append(e)
-        session.execute(update(AuditHead).where(col(AuditHead.chain) == chain).values(hash=prev))
-    session.execute(insert(AuditEvent), rows)
+        conn.execute(update(HEADS).where(HEADS.c.chain == chain).values(hash=prev))
+    conn.execute(insert(EVENTS), rows)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -135,15 +140,15 @@ def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-def _reserve(session: Session, chain: str, count: int) -> tuple[int, str]:
+def _reserve(conn: Connection, chain: str, count: int) -> tuple[int, str]:
     """Move the chain's head `count` places on (taking its row lock); returns the seq and hash before."""
-    bump = (update(AuditHead).where(col(AuditHead.chain) == chain).values(seq=AuditHead.seq + count)
-            .returning(AuditHead.seq, AuditHead.hash))
-    row = session.execute(bump).first()
+    bump = (update(HEADS).where(HEADS.c.chain == chain).values(seq=HEADS.c.seq + count)
+            .returning(HEADS.c.seq, HEADS.c.hash))
+    row = conn.execute(bump).first()
     if row is None:
-        insert_head = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert_head(AuditHead).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing())
-        row = session.execute(bump).one()
+        insert_head = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(insert_head(HEADS).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing())
+        row = conn.execute(bump).one()
     return row[0] - count, row[1]
 
 
@@ -175,7 +180,7 @@ def verify(session: Session, checkpoints: Iterable[Checkpoint] = ()) -> ChainRep
     """Recompute every chain and hold it against the anchors' checkpoints; report the first event (lowest id)
     where one breaks. A chain an anchor saw but that has no events left is walked too (all of it was deleted)."""
     flush(session)  # events recorded in this transaction but not yet committed are part of the chain too
-    heads = {h.chain: h for h in session.exec(select(AuditHead))}
+    heads = {h.chain: h for h in session.exec(select(AuditHead).execution_options(populate_existing=True))}
     anchored: dict[str, dict[int, list[Checkpoint]]] = {}
     for c in checkpoints:
         anchored.setdefault(c.chain, {}).setdefault(c.seq, []).append(c)
