@@ -258,43 +258,14 @@ class RssSampler(threading.Thread):
 
 
 async def post_all(messages: list[bytes], port: int, clients: int, rate: float = 0.0) -> tuple[float, list[int], int]:
-    """Post every message to the webhook with `clients` connections, as a mail service does: a post that fails
-    in transit is sent again (the Message-ID makes that safe). With `rate`, message i leaves at i/rate seconds
-    (an open-loop arrival rate); without, as fast as the webhook answers. Returns seconds, non-202 answers,
-    resends."""
-    import httpx
+    """Post every message to the webhook with `clients` connections, as a mail service does (`http_load`): a post
+    that fails in transit is sent again (the Message-ID makes that safe). With `rate`, message i leaves at i/rate
+    seconds (an open-loop arrival rate); without, as fast as the webhook answers. Returns seconds, non-2xx
+    answers, resends."""
+    from http_load import post_many
 
-    queue = list(reversed(messages))
-    sent = 0
-    failures: list[int] = []
-    resends = 0
     headers = {"X-DSAR-Token": TOKEN, "Content-Type": "message/rfc822"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=300) as http:
-
-        async def client() -> None:
-            nonlocal resends, sent
-            while queue:
-                raw = queue.pop()
-                if rate:
-                    due = start + sent / rate
-                    sent += 1
-                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                for attempt in range(5):
-                    try:
-                        r = await http.post("/intake/email", content=raw, headers=headers)
-                        break
-                    except httpx.TransportError:
-                        if attempt == 4:
-                            raise
-                        resends += 1
-                        await asyncio.sleep(0.5)
-                if r.status_code != 202:
-                    failures.append(r.status_code)
-
-        start = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
-        return time.perf_counter() - start, failures, resends
+    return await post_many(port, "/intake/email", [(raw, headers) for raw in messages], clients, rate=rate)
 
 
 def wait_for(sql: str, expected: int, timeout: float) -> int:

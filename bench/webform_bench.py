@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import intake_bench  # noqa: E402  (bench/ is not a package)
+from http_load import post_many  # noqa: E402
 from intake_bench import RssSampler, bench_run, prepare_schema, start_api, start_workers, timed_floor  # noqa: E402
 
 REDIS_URL = os.environ.get("DSAR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -102,35 +103,15 @@ class Posted:
 async def post_all(requests: list[FormRequest], port: int, clients: int) -> tuple[float, list[Posted], int]:
     """Post every request with `clients` connections; a post that fails in transit is sent again with the same
     Idempotency-Key (kept once). Returns seconds, one `Posted` per request (in order) and the resends."""
-    import httpx
-
-    todo = list(reversed(range(len(requests))))
     posted: list[Posted | None] = [None] * len(requests)
-    resends = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=300) as http:
+    items = [(json.dumps(body, ensure_ascii=False).encode(), {"Content-Type": "application/json",
+                                                             "Idempotency-Key": key}) for body, key in requests]
 
-        async def client() -> None:
-            nonlocal resends
-            while todo:
-                i = todo.pop()
-                body, key = requests[i]
-                sent_at, start = time.time(), time.perf_counter()
-                for attempt in range(5):
-                    try:
-                        r = await http.post("/intake/web", json=body, headers={"Idempotency-Key": key})
-                        break
-                    except httpx.TransportError:
-                        if attempt == 4:
-                            raise
-                        resends += 1
-                        await asyncio.sleep(0.5)
-                answer = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
-                posted[i] = Posted(sent_at, time.perf_counter() - start, r.status_code, answer)
+    def answered(i: int, status: int, answer: bytes, sent_at: float, seconds: float) -> None:
+        posted[i] = Posted(sent_at, seconds, status, json.loads(answer) if answer.startswith(b"{") else {})
 
-        start = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
-        return time.perf_counter() - start, [p for p in posted if p is not None], resends
+    seconds, _failures, resends = await post_many(port, "/intake/web", items, clients, on_answer=answered)
+    return seconds, [p for p in posted if p is not None], resends
 
 
 def _quantile(values: list[float], q: float) -> float:
