@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 from collections.abc import Iterator
 from email.header import Header
@@ -74,13 +75,17 @@ class FileTransport:
 
     def send(self, message: Message) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
-        (self.directory / f"{name}.eml").write_bytes(message.as_bytes())
+        self._write(message)
 
     def send_each(self, messages: list[Message]) -> Iterator[DeliveryFailed | None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
         for message in messages:
-            self.send(message)
+            self._write(message)
             yield None
+
+    def _write(self, message: Message) -> None:
+        name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
+        (self.directory / f"{name}.eml").write_bytes(message.as_bytes())
 
 
 def default_transport() -> Transport:
@@ -99,7 +104,8 @@ def build_message(
     re-parsing every header (a seventh of the time of `EmailMessage`, for the same bytes on the wire)."""
     body = MIMEText(text, "plain", "utf-8")
     if html:
-        msg: Message = MIMEMultipart("alternative")
+        # a boundary that cannot occur in base64 parts ("_"), so the generator need not search them for one
+        msg: Message = MIMEMultipart("alternative", boundary=f"=_dsar_{secrets.token_hex(16)}")
         msg.attach(body)
         msg.attach(MIMEText(html, "html", "utf-8"))
     else:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, and_, func, or_, update
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -278,10 +279,12 @@ def deliver_many(
         return []
     batch = list(session.exec(
         select(Notice).where(col(Notice.id).in_(taken)).order_by(col(Notice.id))
+        .options(defer(Notice.context))  # type: ignore[arg-type]  (what it was rendered from: not sent)
         .execution_options(populate_existing=True)
     ))
-    cases = {r.id: r for r in session.exec(
-        select(Request).where(col(Request.id).in_({n.request_id for n in batch if n.request_id})))}
+    cases = {r.id: r for r in session.exec(  # the two columns needed: no personal data decrypted for nothing
+        select(Request.id, Request.org_id, Request.workflow_version_id)
+        .where(col(Request.id).in_({n.request_id for n in batch if n.request_id})))}
     for notice in batch:
         if notice.id in reclaimed:
             audit.record(session, "notice.reclaimed", actor=actor, org_id=_org_id(cases, notice), at=clock.now(),
@@ -314,14 +317,15 @@ def _outcome(session: Session, notice: Notice, **values: Any) -> None:
         set_committed_value(notice, key, value)
 
 
-def _org_id(cases: dict[int | None, Request], notice: Notice) -> int | None:
+def _org_id(cases: dict[int | None, Any], notice: Notice) -> int | None:
     case = cases.get(notice.request_id)
     return case.org_id if case else None
 
 
-def _org_name(session: Session, request: Request | None) -> str | None:
-    if request is None or request.workflow_version_id is None:
+def _org_name(session: Session, case: Any) -> str | None:
+    """The organisation's name for the From: line; `case` has the case's workflow_version_id."""
+    if case is None or case.workflow_version_id is None:
         return None
-    version = memo(session, ("version", request.workflow_version_id),
-                   lambda: session.get(WorkflowVersion, request.workflow_version_id))
+    version = memo(session, ("version", case.workflow_version_id),
+                   lambda: session.get(WorkflowVersion, case.workflow_version_id))
     return version.definition["organisation"]["name"] if version else None
