@@ -19,9 +19,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.message import EmailMessage
+from email.encoders import encode_base64
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.parser import HeaderParser
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime, formataddr, getaddresses
 from typing import Any
 
 from dsar.errors import IntakeError
@@ -379,24 +384,34 @@ def message_from_web(req: WebRequest, *, to: str, received_at: datetime, message
         lines.append(f"첨부: {req.attachment.filename}")
     if req.details:
         lines += ["", "[요구 내용]", req.details]
-    msg = EmailMessage(policy=policy.SMTP)
+    files = [req.attachment] if req.attachment else []
+    msg = _web_message("\n".join(lines) + "\n", files)
     via = f"from {client} " if client and re.fullmatch(r"[0-9A-Fa-f.:]{2,45}", client) else ""
-    _set(msg, "Received", f"{via}{_received('web form', received_at)}")
     display = req.agent_name if req.agent_kind and req.agent_name else req.name
-    msg["From"] = _display_address(display, req.email)
-    _set(msg, "To", to)
-    msg["Subject"] = f"[홈페이지 신청] 개인정보 {phrase} 요구"
-    _set(msg, "Date", format_datetime(received_at))
-    _set(msg, "Message-ID", message_id)
-    _set(msg, "X-DSAR-Channel", "web")
-    _set(msg, "X-DSAR-Org", req.org)
+    headers = [("Received", f"{via}{_received('web form', received_at)}"),
+               ("From", formataddr((display, req.email), charset="utf-8")), ("To", to),
+               ("Subject", f"[홈페이지 신청] 개인정보 {phrase} 요구"), ("Date", format_datetime(received_at)),
+               ("Message-ID", message_id), ("X-DSAR-Channel", "web"), ("X-DSAR-Org", req.org)]
     if req.agent_kind and req.agent_relation:
-        msg["X-DSAR-Agent-Relation"] = req.agent_relation
-    return _finish(msg, "\n".join(lines) + "\n", None, [req.attachment] if req.attachment else [])
+        headers.append(("X-DSAR-Agent-Relation", req.agent_relation))
+    for name, value in headers:
+        msg[name] = value if value.isascii() else Header(value, "utf-8", header_name=name)
+    return msg.as_bytes()
 
 
-def _display_address(name: str, address: str) -> Any:
-    from email.headerregistry import Address
-
-    local, domain = address.rsplit("@", 1)
-    return Address(display_name=name, username=local, domain=domain)
+def _web_message(text: str, files: list[FileIn]) -> Message:
+    """The body of a web request: its text (UTF-8, base64), with the 위임장 attached. Built with the classic MIME
+    classes, which write what they are given (the header-parsing `EmailMessage` took a third of the form's time).
+    The boundary cannot occur in base64 parts ("_"), so the generator need not search them for one."""
+    body = MIMEText(text, "plain", "utf-8")
+    if not files:
+        return body
+    msg = MIMEMultipart("mixed", boundary=f"=_dsar_{uuid.uuid4().hex}")
+    msg.attach(body)
+    for f in files:
+        part = MIMEBase(*f.content_type.split("/", 1))
+        part.set_payload(f.data)
+        encode_base64(part)
+        part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", f.filename))
+        msg.attach(part)
+    return msg
