@@ -36,7 +36,7 @@ from dsar.db import session_scope
 from dsar.errors import DsarError, IntakeError, ServiceUnavailable
 from dsar.intake import service, staff, webform
 from dsar.intake.group_commit import GroupCommit
-from dsar.models import InboundMessage, Organisation, RouteAddress
+from dsar.models import Organisation, RouteAddress
 from dsar.rights import Right
 from dsar.settings import get_settings
 from dsar.workflow.registry import latest_version
@@ -249,9 +249,9 @@ def _take_web(items: list[WebItem]) -> list[WebOutcome | IntakeError]:
     try:
         with session_scope() as session:
             notice_ids = process_locked(session, ids)
+            opened = service.opened(session, ids)
             for outcome in taken:
-                result = service.result_of(session, session.get(InboundMessage, outcome.inbound_id))
-                outcome.status, outcome.cases, outcome.due = result.status, result.cases, result.due
+                outcome.status, outcome.cases, outcome.due = opened[outcome.inbound_id]
     except Exception:
         log.exception("intake: %d web requests stored but not processed; queued", len(ids))
         try:

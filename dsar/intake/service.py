@@ -354,6 +354,21 @@ def result_of(session: Session, inbound: InboundMessage) -> IntakeResult:
     return result
 
 
+def opened(session: Session, inbound_ids: list[int]) -> dict[int, tuple[str, list[str], str | None]]:
+    """For each message: its status, the numbers of the cases it opened (in order) and the first one's due date;
+    two queries for a whole group (what the web form answers with)."""
+    out: dict[int, tuple[str, list[str], str | None]] = {
+        int(i): (status, [], None) for i, status in session.exec(
+            select(InboundMessage.id, InboundMessage.status).where(col(InboundMessage.id).in_(inbound_ids)))}
+    for inbound_id, number, due in session.exec(
+        select(Request.inbound_id, Request.number, Request.due_date)
+        .where(col(Request.inbound_id).in_(inbound_ids)).order_by(col(Request.id))
+    ):
+        status, numbers, first_due = out[int(inbound_id or 0)]
+        out[int(inbound_id or 0)] = (status, [*numbers, number or ""], first_due or (due.isoformat() if due else None))
+    return out
+
+
 def queued_notices(session: Session, inbound_ids: list[int]) -> list[int]:
     """Notices the processing of these messages queued (to hand to the outbox after commit)."""
     return list(session.exec(
