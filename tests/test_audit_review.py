@@ -67,7 +67,7 @@ def view(email: str, case_id: int, at: datetime, preview: bool = False) -> None:
 
 
 def sign_in_event(email: str, at: datetime, reason: str | None = None) -> None:
-    """What `accounts.sign_in` records (it stamps the real time, so the month is placed by hand here)."""
+    """What `accounts.sign_in` records, written directly in the month the test chooses (no password hashing)."""
     with session_scope() as s:
         details = {"email": email, "ip": "127.0.0.1"}
         if reason:

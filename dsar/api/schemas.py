@@ -61,6 +61,9 @@ class CaseItem(BaseModel):
     days_left: int | None = Field(description="Days until the due date: 0 on the due day, negative when overdue")
     overdue: bool
     assignee: Person | None
+    internal_target: date | None = Field(
+        description="The organisation's internal target (내부 목표일), as the case's due_basis.internal_target; "
+                    "null when it sets none")
 
 
 class QuarantinedItem(BaseModel):

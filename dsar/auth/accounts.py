@@ -18,7 +18,7 @@ from dsar import audit
 from dsar.auth import passwords
 from dsar.auth.models import ApiToken, StaffUser
 from dsar.auth.roles import ADMIN, HANDLER, OFFICER, Principal, parse_role
-from dsar.clock import Clock, SystemClock
+from dsar.clock import Clock, clock_from_settings
 from dsar.errors import Conflict, InvalidInput, NotFound
 from dsar.models import ContactPerson, Organisation
 from dsar.settings import get_settings
@@ -186,19 +186,22 @@ class SignIn:
 def sign_in(
     session: Session, email: str, password: str, *, clock: Clock | None = None, ip: str | None = None
 ) -> SignIn:
-    """Check an e-mail and password; count failures, lock after too many; audit success and failure."""
-    now = (clock or SystemClock()).now()
+    """Check an e-mail and password; count failures, lock after too many; audit success and failure. The events
+    carry the configured clock's time (a simulated one in demos and tests), so they sort with everything else."""
+    now = (clock or clock_from_settings()).now()
     settings = get_settings()
     address = email.replace("\x00", "").strip().lower()[:320]
     user = session.exec(select(StaffUser).where(StaffUser.email == address)).first()
     details = {"email": address, "ip": ip}
     if user is None:
         passwords.verify_password(passwords.dummy_hash(), password)
-        audit.record(session, "auth.login_failed", actor=f"staff:{address}", details={**details, "reason": "unknown"})
+        audit.record(session, "auth.login_failed", actor=f"staff:{address}", at=now,
+                     details={**details, "reason": "unknown"})
         return SignIn(None, "bad_credentials", "전자우편 주소나 비밀번호가 맞지 않습니다")
     if user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        audit.record(session, "auth.login_failed", actor=f"staff:{address}", details={**details, "reason": "locked"})
+        audit.record(session, "auth.login_failed", actor=f"staff:{address}", at=now,
+                     details={**details, "reason": "locked"})
         return SignIn(None, "locked", f"로그인 실패가 많아 계정이 잠겼습니다. {minutes}분 뒤에 다시 시도하세요")
     if not passwords.verify_password(user.password_hash, password):
         user.failed_logins += 1
@@ -208,21 +211,21 @@ def sign_in(
             user.failed_logins = 0
             reason = "locked_now"
         session.add(user)
-        audit.record(session, "auth.login_failed", actor=f"staff:{address}",
+        audit.record(session, "auth.login_failed", actor=f"staff:{address}", at=now,
                      details={**details, "reason": reason, "user_id": user.id})
         if reason == "locked_now":
             return SignIn(None, "locked", f"로그인 실패가 {settings.login_max_failures}번 이어져 계정을 "
                                           f"{settings.login_lock_minutes}분 동안 잠갔습니다")
         return SignIn(None, "bad_credentials", "전자우편 주소나 비밀번호가 맞지 않습니다")
     if not user.active:
-        audit.record(session, "auth.login_failed", actor=f"staff:{address}",
+        audit.record(session, "auth.login_failed", actor=f"staff:{address}", at=now,
                      details={**details, "reason": "inactive", "user_id": user.id})
         return SignIn(None, "inactive", "사용이 중지된 계정입니다: 관리자에게 문의하세요")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     session.add(user)
-    audit.record(session, "auth.login", actor=f"staff:{address}", details={**details, "user_id": user.id})
+    audit.record(session, "auth.login", actor=f"staff:{address}", at=now, details={**details, "user_id": user.id})
     return SignIn(user)
 
 

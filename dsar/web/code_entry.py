@@ -8,16 +8,20 @@ Forms carry the CSRF token of the signed cookie (double submit, as in the consol
 the case's check is open and its newest code has expired, been locked or could not be sent, so a stranger who
 knows a case number cannot replace a working code; the core caps the codes per case. Every answer that concerns a
 case not found, a check not open or no usable code reads the same, so the page does not tell whether a case
-exists.
+exists. While the database cannot be reached, both posts answer 503 with a short page asking to try again later
+(never a 500); what the failed post had begun is rolled back, so trying again is safe.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
@@ -33,6 +37,7 @@ from dsar.settings import get_settings
 from dsar.verification_models import Verification, VerificationChallenge
 from dsar.web.pages import csrf_token, security_headers, set_cookie
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 ACTOR = "requester"
 NUMBER = re.compile(r"^[A-Z]{2,10}-\d{4}-\d{1,12}$")
@@ -78,6 +83,22 @@ def _csrf_ok(request: Request, form: FormData) -> bool:
                             submitted if isinstance(submitted, str) else None)
 
 
+def _unless_unavailable(request: Request, session: Session, answer: Callable[[], Response]) -> Response:
+    """The answer, once what it did is committed; or, when the database cannot be reached, the 503 page with
+    Retry-After (like the intake form). The commit is made here, not after the route returns, so a failing one
+    still reaches this page instead of the generic 500 (and a code accepted but not stored never reads as done)."""
+    try:
+        response = answer()
+        session.commit()
+        return response
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.error("verify page: database unavailable: %s", type(exc).__name__)  # its text quotes parameters
+        response = _page(request, "verify_unavailable", status=503)
+        response.headers["Retry-After"] = "30"
+        return response
+
+
 def _case(session: Session, number: str) -> Case | None:
     number = number.upper()
     return session.exec(select(Case).where(Case.number == number)).first() if NUMBER.match(number) else None
@@ -90,6 +111,10 @@ def verify_form(request: Request) -> Response:
 
 @router.post("/verify")
 def verify_submit(request: Request, session: SessionDep, clock: ClockDep, form: PostedForm) -> Response:
+    return _unless_unavailable(request, session, lambda: _check(request, session, clock, form))
+
+
+def _check(request: Request, session: Session, clock: Clock, form: FormData) -> Response:
     number, code = _field(form, "number").upper(), re.sub(r"[\s-]", "", _field(form, "code"))
     if not _csrf_ok(request, form):
         return _form_page(request, status=403, number=number, problem=CSRF_PROBLEM)
@@ -117,6 +142,10 @@ def verify_submit(request: Request, session: SessionDep, clock: ClockDep, form: 
 
 @router.post("/verify/new-code")
 def new_code(request: Request, session: SessionDep, clock: ClockDep, form: PostedForm) -> Response:
+    return _unless_unavailable(request, session, lambda: _send_new_code(request, session, clock, form))
+
+
+def _send_new_code(request: Request, session: Session, clock: Clock, form: FormData) -> Response:
     number = _field(form, "number").upper()
     if not _csrf_ok(request, form):
         return _form_page(request, status=403, number=number, problem=CSRF_PROBLEM, new_code=True)
