@@ -101,16 +101,19 @@ def open_case(
 ) -> Request:
     """Open one case (see `open_cases`)."""
     opening = Opening(org, right, received_at, inbound_id, channel, rights, fields)
-    return open_cases(session, [opening], actor=actor, clock=clock)[0]
+    return open_cases(session, [opening], actor=actor, clock=clock)[0][0]
 
 
-def open_cases(session: Session, openings: list[Opening], *, actor: str, clock: Clock) -> list[Request]:
+def open_cases(
+    session: Session, openings: list[Opening], *, actor: str, clock: Clock
+) -> tuple[list[Request], list[Notice]]:
     """Open cases, each on its organisation's newest workflow version, or unrouted when the organisation is
     unknown; with their audit events and 접수 확인 notices, in the caller's transaction.
 
     An unrouted case still gets its statutory due date (the clock runs from receipt whoever answers). A routed
     case gets its assignee (`dsar.assignment.pick`) unless the caller names one. The cases are inserted
-    together (one statement for a batch), then numbered from their ids.
+    together (one statement for a batch), then numbered from their ids. Returns the cases and the
+    acknowledgements made for them.
     """
     now = clock.now()
     opened: list[tuple[Request, WorkflowVersion | None, RightWorkflow | None]] = []
@@ -155,8 +158,8 @@ def open_cases(session: Session, openings: list[Opening], *, actor: str, clock: 
         )
         if wf is not None and wf.spec.get("acknowledgement") and request.requester_email:
             acknowledgements.append(notices.Draft(request, wf.spec["acknowledgement"]))
-    notices.create_many(session, acknowledgements, actor=actor, clock=clock, first=True)
-    return [request for request, _, _ in opened]
+    made = notices.create_many(session, acknowledgements, actor=actor, clock=clock, first=True)
+    return [request for request, _, _ in opened], made
 
 
 def case_number(request: Request) -> str:

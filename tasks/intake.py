@@ -33,8 +33,7 @@ def process_locked(session: Session, inbound_ids: list[int], *, fill: bool = Fal
     if fill:
         inbound_ids = inbound_ids + _oldest_waiting(session, inbound_ids,
                                                     get_settings().intake_batch_size - len(inbound_ids))
-    service.process_many(session, inbound_ids, clock=SystemClock())
-    return service.queued_notices(session, inbound_ids)
+    return service.process_many(session, inbound_ids, clock=SystemClock())
 
 
 def _oldest_waiting(session: Session, taken: list[int], limit: int) -> list[int]:

@@ -111,12 +111,15 @@ def process(session: Session, inbound_id: int, *, clock: Clock, actor: str = "in
     return result_of(session, inbound)
 
 
-def process_many(session: Session, inbound_ids: list[int], *, clock: Clock, actor: str = "intake") -> None:
+def process_many(session: Session, inbound_ids: list[int], *, clock: Clock, actor: str = "intake") -> list[int]:
     """Process several stored messages in the caller's transaction, oldest first (one commit for all of them:
-    the worker's batch). Messages already processed are left as they are."""
+    the worker's batch). Messages already processed are left as they are. Returns the notices queued (to hand to
+    the outbox after commit)."""
     query = (select(InboundMessage).where(col(InboundMessage.id).in_(inbound_ids), InboundMessage.status == "stored")
              .order_by(col(InboundMessage.id)))
-    _Batch(session, list(session.exec(query).all()), clock=clock, actor=actor).run()
+    batch = _Batch(session, list(session.exec(query).all()), clock=clock, actor=actor)
+    batch.run()
+    return batch.queued
 
 
 def quarantine_failed(session: Session, inbound_id: int, exc: Exception, *, actor: str = "intake") -> None:
@@ -157,6 +160,7 @@ class _Batch:
         self.session, self.clock, self.actor = session, clock, actor
         self.reads = [_read(inbound) for inbound in inbounds]
         self.planned: list[engine.Opening] = []
+        self.queued: list[int] = []  # the acknowledgements queued for the outbox
         self.planned_keys: set[tuple[str | None, str]] = set()  # (requester's lookup hash, right) of those
         self.earlier = _earlier_cases(session, [r for r in self.reads if r.verdict is not None])
 
@@ -168,7 +172,9 @@ class _Batch:
     def _open_planned(self) -> None:
         if not self.planned:
             return
-        for case in engine.open_cases(self.session, self.planned, actor=self.actor, clock=self.clock):
+        cases, acknowledgements = engine.open_cases(self.session, self.planned, actor=self.actor, clock=self.clock)
+        self.queued += [n.id for n in acknowledgements if n.id is not None and n.status == "queued"]
+        for case in cases:
             if case.duplicate_of_id is None and case.requester_email:
                 self.earlier.setdefault((lookup_hash(case.requester_email), case.right), []).append(case)
         self.planned, self.planned_keys = [], set()
