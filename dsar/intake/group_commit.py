@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
+LINGER_SECONDS = 0.002
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -41,10 +42,16 @@ class GroupCommit(Generic[Item, Result]):
         return await future
 
     async def _drain(self, queue: asyncio.Queue) -> None:
+        busy = False  # the last group had company: requests are arriving concurrently
         while True:
             group = [await queue.get()]
+            if busy and queue.qsize() + 1 < self.max_group:
+                # Under concurrent load the clients the last group answered are sending their next requests right
+                # now; waiting a moment lets them join this group instead of forming a small one of their own.
+                await asyncio.sleep(LINGER_SECONDS)
             while len(group) < self.max_group and not queue.empty():
                 group.append(queue.get_nowait())
+            busy = len(group) > 1
             try:
                 results = await run_in_threadpool(self.write, [item for item, _ in group])
             except Exception as exc:  # every request of the group gets the error (a 503 for a database outage)
