@@ -40,6 +40,7 @@ ACTION_LABELS = {  # every action the log records, in Korean (reports, the case 
     "notice.downloaded": "통지서 내려받기", "attachment.downloaded": "첨부파일 내려받기",
     "inbound.stored": "수신 메시지 보관", "inbound.quarantined": "수신 메시지 격리",
     "inbound.not_a_request": "요구 아님 분류", "inbound.viewed": "수신 메시지 열람",
+    "inbound.reprocessed": "수신 메시지 다시 처리",
     "intake.staff_entry": "직원 접수 입력",
     "verification.started": "본인확인 시작", "verification.code_issued": "인증번호 발급",
     "verification.code_accepted": "인증번호 확인", "verification.code_rejected": "인증번호 불일치",

@@ -3,26 +3,34 @@
 Three corrections, each audited as `request.corrected` with the values before and after (rights, stages, due
 dates, agent kinds: never the requester's data):
 
-- a message kept as not a request opens the cases staff choose (admin, who reviews those messages); the cases
-  run from the message's receipt time, exactly as intake would have opened them, so the clock is right;
+- a message kept as not a request, or quarantined, opens the cases staff choose (admin, who reviews those
+  messages); the cases run from the message's receipt time, exactly as intake would have opened them, so the
+  clock is right. A quarantined message whose sender cannot be read opens none: nobody could be answered;
 - a case's right, only while the case has not left its first stage (nothing has been decided or sent on the
   strength of the wrong right yet): it moves to that right's workflow of the same pinned version, restarts at
-  its first stage and its due date is recomputed from the same receipt;
+  its first stage and its due date is recomputed from the same receipt. A requester who already holds a 접수
+  확인 naming the wrong right gets a corrected one (the same kind, with a note saying what changed);
 - a case's agent kind (법정대리인, 위임 or none), while the case is open.
 
+A quarantined message can also be processed again (after a fix), audited as `inbound.reprocessed`.
+
 Corrected cases keep the correction in `classification["corrections"]`, and a corrected right's evidence reads
-"직원 정정" instead of the words that had decided it. Nothing here commits: the caller commits once.
+"직원 정정" instead of the words that had decided it. Nothing here commits: the caller commits once (only a
+reprocessing that raises rolls back, see `reprocess`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
-from dsar import audit, engine
+from dsar import audit, engine, notices
 from dsar.auth.roles import Principal, require_admin, require_case_worker
 from dsar.clock import Clock
 from dsar.errors import Conflict, InvalidInput, NotFound, TransitionError
@@ -30,12 +38,20 @@ from dsar.intake import service
 from dsar.intake.parse import parse_message
 from dsar.intake.routing import route
 from dsar.intake.webform import AGENT_KINDS, parse_rights
-from dsar.models import InboundMessage, Request, StageEvent, WorkflowVersion
+from dsar.letters.filters import josa, korean_date, right_phrase
+from dsar.models import InboundMessage, Notice, Request, StageEvent, WorkflowVersion
 from dsar.pii import mask_pii
 from dsar.rights import Right
 
+log = logging.getLogger(__name__)
+
 STAFF_EVIDENCE = "직원 정정"
 NOT_A_REQUEST = "not_a_request"
+QUARANTINED = "quarantined"
+REVIEWED = (NOT_A_REQUEST, QUARANTINED)  # the messages staff review: intake opened no case for them
+NO_SENDER = ("보낸 사람 주소를 읽을 수 없어 이 메시지로는 사건을 열 수 없습니다(회신할 곳이 없습니다). 원문에서 "
+             "요청인을 확인한 뒤 직원 접수(콘솔의 '직원 접수' 또는 POST /intake/staff)로 요청인의 성명·연락처와 "
+             "받은 시각을 넣어 접수하세요 (no readable sender: use staff entry)")
 
 
 def right_choices(session: Session, case: Request) -> list[str]:
@@ -62,14 +78,16 @@ def _at_first_stage(session: Session, case: Request) -> bool:
 def change_right(
     session: Session, principal: Principal, case: Request, right: str, *, clock: Clock,
     expected_version: int | None = None,
-) -> bool:
-    """Correct the case's right (see the module docstring); returns False when it already is that right."""
+) -> tuple[bool, Notice | None]:
+    """Correct the case's right (see the module docstring). Returns whether anything changed (False when it
+    already is that right) and the corrected 접수 확인 made for the requester, if one was: hand it to the outbox
+    after commit when it is queued."""
     require_case_worker(principal, org_id=case.org_id, assignee_id=case.assignee_id)
     right = _one_right(right)
     _check_version(case, expected_version)
     _check_open(case)
     if right == case.right:
-        return False
+        return False, None
     if right not in right_choices(session, case):
         if not _at_first_stage(session, case):
             raise TransitionError(
@@ -80,7 +98,8 @@ def change_right(
     taken = next((s for s in siblings if s.right == right), None)
     if taken is not None:
         raise Conflict(f"같은 메시지로 연 {taken.number}이(가) 이미 {right} 요구입니다: 그 사건에서 처리하세요")
-    now, old, before = clock.now(), case.right, _snapshot(case)
+    now, old, old_due, before = clock.now(), case.right, case.due_date, _snapshot(case)
+    acknowledged = _acknowledged(session, case)
     case.right = right
     if case.workflow_version_id is not None:
         wf = engine.workflow_of(session, case)
@@ -94,7 +113,38 @@ def change_right(
         c.updated_at = now
     _save(session, [case, *siblings])
     _record(session, principal, case, "right", before, _snapshot(case), now)
-    return True
+    if acknowledged is None or old is None:
+        return True, None
+    note = correction_note(old, right, old_due, case.due_date)
+    return True, notices.create(session, case, acknowledged, actor=principal.actor, clock=clock,
+                                decision={"note": note})
+
+
+def _acknowledged(session: Session, case: Request) -> str | None:
+    """The kind of 접수 확인 the requester already holds for this case, read before its right changes; None
+    when none was made (an unrouted case, a workflow without one) or there is no e-mail to send a new one to."""
+    if case.workflow_version_id is None or case.right is None or not case.requester_email:
+        return None
+    kind = engine.workflow_of(session, case).spec.get("acknowledgement")
+    if not kind:
+        return None
+    made = session.exec(select(Notice.id).where(Notice.request_id == case.id, Notice.kind == kind,
+                                                col(Notice.status) != "void")).first()
+    return kind if made is not None else None
+
+
+def correction_note(old: str, new: str, old_due: date | None, new_due: date | None) -> str:
+    """What the corrected 접수 확인 tells the requester first: which request type they were told, which it is,
+    and the due date (recounted for the new right, which may have another period)."""
+    was, now = josa(f"'{right_phrase(old)}'", "으로/로"), josa(f"'{right_phrase(new)}'", "으로/로")
+    text = (f"앞서 보내 드린 접수 확인에는 요구 종류가 {was} 적혀 있었습니다. 보내 주신 내용을 다시 살펴 요구 "
+            f"종류를 {now} 바로잡았습니다.")
+    if new_due is not None and old_due is not None and new_due != old_due:
+        text += (f" 요구 종류에 따라 처리 기간이 달라 처리 기한도 {korean_date(old_due, weekday=True)}에서 "
+                 f"{josa(korean_date(new_due, weekday=True), '으로/로')} 바뀌었습니다.")
+    elif new_due is not None:
+        text += f" 처리 기한은 {korean_date(new_due, weekday=True)}까지로 달라지지 않았습니다."
+    return text + " 아래가 바로잡은 접수 내용이며, 앞서 보내 드린 접수 확인 대신 이 안내를 기준으로 해 주십시오."
 
 
 def change_agent(
@@ -117,11 +167,16 @@ def change_agent(
     return True
 
 
-def review_list(session: Session, principal: Principal, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """Messages intake kept as not a request, newest first (admin only: they belong to no organisation yet).
-    Like every list, no personal data: when, where from, the masked subject and what intake saw."""
+def review_list(
+    session: Session, principal: Principal, *, status: str | None = None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Messages intake opened no case for, newest first: kept as not a request, quarantined, or (`status`) one
+    of the two (admin only: they belong to no organisation yet). Like every list, no personal data: when,
+    where from, the masked subject, what intake saw and, for a quarantined message, why."""
     require_admin(principal)
-    where = col(InboundMessage.status) == NOT_A_REQUEST
+    if status is not None and status not in REVIEWED:
+        raise InvalidInput(f"status는 {' 또는 '.join(REVIEWED)}이어야 합니다 (status)", field="status")
+    where = col(InboundMessage.status).in_([status] if status else REVIEWED)
     rows = session.exec(select(InboundMessage).where(where).order_by(col(InboundMessage.id).desc())
                         .limit(limit).offset(offset)).all()
     total = session.exec(select(func.count()).select_from(InboundMessage).where(where)).one()
@@ -129,23 +184,26 @@ def review_list(session: Session, principal: Principal, *, limit: int, offset: i
 
 
 def _item(m: InboundMessage) -> dict[str, Any]:
-    return {"inbound_id": m.id, "received_at": m.received_at, "source": m.source, "subject": m.summary.get("subject"),
-            "language": m.summary.get("classification", {}).get("language"),
-            "attachments": len(m.summary.get("attachments", []))}
+    return {"inbound_id": m.id, "received_at": m.received_at, "source": m.source, "status": m.status,
+            "subject": m.summary.get("subject"), "language": m.summary.get("classification", {}).get("language"),
+            "attachments": len(m.summary.get("attachments", [])), "problem_code": m.problem_code,
+            "problem_message": mask_pii(m.problem_message).text if m.problem_message else None}
 
 
 def for_review(session: Session, principal: Principal, inbound_id: int) -> InboundMessage:
-    """A message intake kept as not a request (admin only); any other is "not found"."""
+    """A message intake kept as not a request or quarantined (admin only); any other is "not found"."""
     require_admin(principal)
     inbound = session.get(InboundMessage, inbound_id)
-    if inbound is None or inbound.status != NOT_A_REQUEST:
-        raise NotFound(f"'요구 아님'으로 분류된 메시지 {inbound_id}이(가) 없습니다 (no such not-a-request message)")
+    if inbound is None or inbound.status not in REVIEWED:
+        raise NotFound(f"'요구 아님'으로 분류되었거나 격리된 메시지 {inbound_id}이(가) 없습니다 "
+                       "(no such message to review)")
     return inbound
 
 
 def review_detail(session: Session, principal: Principal, inbound: InboundMessage, *, clock: Clock) -> dict[str, Any]:
     """What staff need to decide whether the message asks for something: sender, masked text, attachments, the
-    organisation it routes to. Reading it is an audited access to personal data (inbound.viewed)."""
+    organisation it routes to, and why it was quarantined. For a quarantined message these are what could still
+    be read. Reading it is an audited access to personal data (inbound.viewed)."""
     require_admin(principal)
     audit.record(session, "inbound.viewed", actor=principal.actor, at=clock.now(),
                  details={"inbound_id": inbound.id, "via": principal.kind})
@@ -163,9 +221,10 @@ def open_cases(
     session: Session, principal: Principal, inbound: InboundMessage, rights: list[str], *, clock: Clock,
     agent_kind: str | None,
 ) -> list[Request]:
-    """Open one case per right staff chose for a not-a-request message, the way intake opens them (routing,
-    duplicate link, acknowledgement), from the message's receipt time. Returns the cases; hand
-    `service.queued_notices` to the outbox after commit."""
+    """Open one case per right staff chose for a not-a-request or quarantined message, the way intake opens them
+    (routing, duplicate link, acknowledgement), from the message's receipt time. A message without a readable
+    sender is refused: staff enter that request by hand (staff entry), with the requester's details. Returns
+    the cases; hand `service.queued_notices` to the outbox after commit."""
     require_admin(principal)
     try:
         chosen = parse_rights(rights)
@@ -176,8 +235,14 @@ def open_cases(
     classified = inbound.summary.get("classification", {})
     _check_agent_kind(agent_kind)
     parsed = parse_message(inbound.raw)
+    if not parsed.sender:
+        raise InvalidInput(NO_SENDER, field="sender")
     received_at = service.arrival_time(inbound, parsed)
     org, now = route(session, parsed.recipients), clock.now()
+    subject = mask_pii(parsed.subject).text
+    was = {"inbound_id": inbound.id, "status": inbound.status}
+    if inbound.problem_code:
+        was["problem_code"] = inbound.problem_code
     classification = _with_correction(
         {"evidence": {r: [STAFF_EVIDENCE] for r in chosen}, "language": classified.get("language")},
         "not_a_request", True, False, principal.actor, now)
@@ -188,17 +253,58 @@ def open_cases(
             session, org=org, right=right, rights=chosen, received_at=received_at, actor=principal.actor,
             clock=clock, inbound_id=inbound.id, channel="web" if inbound.source == "web" else "email",
             requester_email=parsed.sender, requester_name=parsed.sender_name, agent_kind=agent_kind,
-            subject=mask_pii(parsed.subject).text, details=mask_pii(parsed.text).text,
+            subject=subject, details=mask_pii(parsed.text).text,
             classification=classification, duplicate_of_id=duplicate.id if duplicate else None,
         ))
-    inbound.status = "processed"
-    inbound.summary = {**inbound.summary, "classification": {**classified, "rights": chosen, "not_a_request": False,
-                                                             "agent_kind": agent_kind, "corrected_by": principal.actor}}
+    inbound.status, inbound.problem_code, inbound.problem_message = "processed", None, None
+    inbound.summary = {  # a quarantined message has no summary yet: what the case page shows of it
+        "subject": subject, "sender": parsed.sender, "recipients": parsed.recipients, **inbound.summary,
+        "classification": {**classified, "rights": chosen, "not_a_request": False, "agent_kind": agent_kind,
+                           "corrected_by": principal.actor}}
     session.add(inbound)
-    for case in cases:
-        _record(session, principal, case, "not_a_request", {"inbound_id": inbound.id, "status": NOT_A_REQUEST},
+    for case in cases:  # field "not_a_request": intake opened no case for the message, staff opened these
+        _record(session, principal, case, "not_a_request", was,
                 {"inbound_id": inbound.id, "status": "processed", "rights": chosen, "right": case.right}, now)
     return cases
+
+
+def reprocess(session: Session, principal: Principal, inbound: InboundMessage, *, clock: Clock) -> service.IntakeResult:
+    """Run intake again on a quarantined message (after a fix: a parser or template error, `processing_failed`):
+    back to `stored`, then `service.process`, in the caller's transaction, audited as `inbound.reprocessed`
+    with the status and reason before and after. It may be quarantined again (the result says why), kept as
+    not a request, or open its cases; hand `service.queued_notices` to the outbox after commit.
+
+    If processing raises, the transaction is rolled back (nothing it did half-way stays) and the message is
+    quarantined as `processing_failed` again, with the attempt recorded, as the intake worker does."""
+    require_admin(principal)
+    inbound_id = inbound.id or 0
+    before = {"status": inbound.status, "problem_code": inbound.problem_code}
+    _back_to_stored(session, inbound_id)
+    try:
+        result = service.process(session, inbound_id, clock=clock, actor=principal.actor)
+    except OperationalError:
+        raise  # the database is away: nothing changed, the message stays quarantined
+    except Exception as exc:
+        log.exception("reprocessing inbound %s failed; quarantined again", inbound_id, extra={"inbound_id": inbound_id})
+        session.rollback()
+        _back_to_stored(session, inbound_id)
+        service.quarantine_failed(session, inbound_id, exc, actor=principal.actor)
+        result = service.result_of(session, session.get_one(InboundMessage, inbound_id))
+    audit.record(session, "inbound.reprocessed", actor=principal.actor, at=clock.now(), details={
+        "inbound_id": inbound_id, "before": before,
+        "after": {"status": result.status, "problem_code": (result.problem or {}).get("code"), "cases": result.cases}})
+    return result
+
+
+def _back_to_stored(session: Session, inbound_id: int) -> None:
+    """Put a quarantined message back to `stored` with one conditional UPDATE. It takes the row's lock, so two
+    admins reprocessing at once cannot both open cases: the second finds it no longer quarantined."""
+    claim = (update(InboundMessage)
+             .where(col(InboundMessage.id) == inbound_id, col(InboundMessage.status) == QUARANTINED)
+             .values(status="stored", problem_code=None, problem_message=None))
+    if session.exec(claim).rowcount != 1:  # type: ignore[call-overload]
+        raise Conflict(f"메시지 {inbound_id}은(는) 격리된 상태가 아니어서 다시 처리할 수 없습니다: 새로 고친 뒤 "
+                       "확인하세요 (only a quarantined message can be reprocessed)")
 
 
 def _one_right(value: str) -> str:

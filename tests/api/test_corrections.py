@@ -215,3 +215,65 @@ def test_console_review_list_opens_cases_for_a_message(client: httpx.Client, wor
     assert "사건을 열었습니다" in case and "처리정지 요구" in case
     assert "요구 아님 → 처리정지 요구로 사건 열기" in case
     assert "검토할 메시지가 없습니다" in client.get("/messages").text
+
+
+def case_notices(client: httpx.Client, world: World, number: str) -> list[dict]:
+    return client.get(f"/api/cases/{number}/notices", headers=world.auth("officer")).json()["items"]
+
+
+def notice_text(client: httpx.Client, world: World, number: str, notice_id: int) -> str:
+    return client.get(f"/api/cases/{number}/notices/{notice_id}/download?format=txt",
+                      headers=world.auth("officer")).text
+
+
+def test_a_corrected_right_sends_the_requester_a_corrected_acknowledgement(
+    client: httpx.Client, world: World, smtp_server: object
+) -> None:
+    number = world.cases["mine"]  # 열람, acknowledged when opened, due 12-03
+    [first] = case_notices(client, world, number)
+    assert first["kind"] == "acknowledgement" and first["seq"] == 1
+    done = client.put(f"/api/cases/{number}/right", json={"right": "자동화결정"}, headers=world.auth("handler")).json()
+    after = case_notices(client, world, number)
+    assert [(n["kind"], n["seq"]) for n in after] == [("acknowledgement", 1), ("acknowledgement", 2)]
+    assert done["acknowledgement"] == after[1]["id"] and after[1]["status"] == "sent"
+    text = notice_text(client, world, number, after[1]["id"])
+    assert ("요구 종류가 '개인정보 열람 요구'로 적혀 있었습니다. 보내 주신 내용을 다시 살펴 요구 종류를 "
+            "'자동화된 결정에 대한 거부·설명 등 요구'로 바로잡았습니다.") in text
+    assert "처리 기한도 2026년 12월 3일(목)에서 2026년 12월 23일(수)로 바뀌었습니다" in text
+    assert "처리 기한: 2026년 12월 23일(수)까지" in text  # the table of the corrected acknowledgement
+    [mail] = smtp_server.wait_for(1)  # type: ignore[attr-defined]
+    assert mail["To"] == "minji@example.com" and "자동화된 결정" in str(mail["Subject"])
+    assert "'개인정보 열람 요구'로 적혀 있었습니다" in mail.get_body(("plain",)).get_content()
+    html = client.get(f"/api/cases/{number}/notices/{after[1]['id']}/preview", headers=world.auth("officer")).text
+    assert "바로잡았습니다" in html
+    unchanged = notice_text(client, world, number, first["id"])
+    assert "바로잡았" not in unchanged and "처리 기한: 2026년 12월 3일(목)까지" in unchanged
+
+
+def test_the_corrected_acknowledgement_says_when_the_due_date_stays(client: httpx.Client, world: World) -> None:
+    sign_in(client, "desk@testorg.example")
+    number = world.cases["mine"]
+    token = csrf_of(client.get(f"/cases/{number}"))
+    done = client.post(f"/cases/{number}/corrections/right", data={"csrf_token": token, "right": "삭제"})
+    assert "요청인에게 요구 종류를 바로잡은 접수 확인을 보냅니다" in client.get(done.headers["location"]).text
+    corrected = case_notices(client, world, number)[-1]
+    assert corrected["seq"] == 2 and corrected["status"] == "failed"  # no SMTP server here: kept for the sweep
+    text = notice_text(client, world, number, corrected["id"])
+    assert "'개인정보 삭제 요구'로 바로잡았습니다. 처리 기한은 2026년 12월 3일(목)까지로 달라지지 않았습니다." in text
+
+
+def test_no_corrected_acknowledgement_without_an_earlier_one_or_an_address(client: httpx.Client, world: World) -> None:
+    from dsar.db import session_scope
+    from dsar.models import Request
+    from tests.api.conftest import open_case
+
+    received = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    no_address = open_case(world.org_id, received=received, email=None)
+    late_address = open_case(world.org_id, received=received, email=None)
+    with session_scope() as s:  # an address learnt after opening: no acknowledgement was ever made
+        case = s.exec(select(Request).where(Request.number == late_address)).one()
+        case.requester_email = "minji@example.com"
+    for number in (no_address, late_address):
+        done = client.put(f"/api/cases/{number}/right", json={"right": "삭제"}, headers=world.auth("officer")).json()
+        assert done["changed"] is True and done["acknowledgement"] is None, number
+        assert case_notices(client, world, number) == [], number
