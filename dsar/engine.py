@@ -9,7 +9,7 @@ leaves either all of it or none. Two staff acting at once: the row version makes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -32,8 +32,6 @@ UNROUTED = "unrouted"
 
 @lru_cache(maxsize=1)
 def calendar() -> KoreanCalendar:
-    from datetime import date
-
     return KoreanCalendar(date.fromisoformat(d) for d in get_settings().extra_holidays)
 
 
@@ -84,6 +82,7 @@ class Opening:
     channel: str = "email"
     rights: list[str] | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # reserved beforehand (`reserve_ids`), when its number was already given out
 
 
 def open_case(
@@ -127,28 +126,23 @@ def open_cases(
             channel=o.channel, received_at=o.received_at, pauses=[], extensions=[], created_at=now, updated_at=now,
             **{"classification": {}, "due_basis": {}, **o.fields},
         )
-        wf = right_workflow(version.definition, right) if version and right else None
-        if wf is not None:
-            request.stage = wf.initial
-            rules = clock_rules(wf)
-        else:
-            request.stage = UNROUTED
-            rules = ClockRules(days=10, statutory=True, legal_basis="개인정보 보호법 (권리 미확정: 10일 기준)")
+        wf, rules = _workflow_and_rules(version, right)
+        request.stage = wf.initial if wf is not None else UNROUTED
         refresh_due(request, rules, now)
         if wf is not None and request.assignee_id is None and request.org_id is not None:
             person = assignment.pick(session, request.org_id)
             request.assignee_id = person.id if person else None
         opened.append((request, version, wf))
-    ids = reserve_ids(session, Request, len(opened))
-    for i, (request, _, _) in enumerate(opened):
-        if ids:
-            request.id = ids[i]
-            request.number = case_number(request)
+    fresh = iter(reserve_ids(session, Request, sum(o.id is None for o in openings)) or [])
+    for (request, _, _), o in zip(opened, openings, strict=True):
+        request.id = o.id if o.id is not None else next(fresh, None)
+        if request.id is not None:
+            request.number = case_number(request.received_at, request.id)
     session.add_all([request for request, _, _ in opened])
     session.flush()
     acknowledgements = []
     for request, version, wf in opened:
-        request.number = request.number or case_number(request)
+        request.number = request.number or case_number(request.received_at, request.id or 0)
         audit.record(
             session, "request.opened", actor=actor, org_id=request.org_id, request_id=request.id, at=now,
             details={"number": request.number, "right": request.right, "stage": request.stage,
@@ -162,9 +156,26 @@ def open_cases(
     return [request for request, _, _ in opened], made
 
 
-def case_number(request: Request) -> str:
+def case_number(received_at: datetime, case_id: int) -> str:
     """DSAR-<year of receipt in Korea>-<id, six digits>."""
-    return f"DSAR-{request.received_at.astimezone(KST).year}-{request.id:06d}"
+    return f"DSAR-{received_at.astimezone(KST).year}-{case_id:06d}"
+
+
+def expected_due(session: Session, org: Organisation, right: str, received_at: datetime, clock: Clock) -> date | None:
+    """The due date a case of this right would get if opened now (what the web form tells the requester before
+    the case is opened; `open_cases` computes the same from the same rules)."""
+    version = latest_version(session, org.id) if org.id is not None else None
+    _wf, rules = _workflow_and_rules(version, right)
+    return compute_due(received_at, rules, calendar(), as_of=clock.now()).due_date
+
+
+def _workflow_and_rules(version: WorkflowVersion | None, right: str | None) -> tuple[RightWorkflow | None, ClockRules]:
+    """The right's workflow in the version and its clock; an unrouted case (no version or right) runs on the
+    statutory 10 days."""
+    wf = right_workflow(version.definition, right) if version and right else None
+    if wf is not None:
+        return wf, clock_rules(wf)
+    return None, ClockRules(days=10, statutory=True, legal_basis="개인정보 보호법 (권리 미확정: 10일 기준)")
 
 
 def allowed(session: Session, request: Request) -> list[dict[str, Any]]:

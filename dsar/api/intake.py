@@ -31,12 +31,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 from starlette.requests import ClientDisconnect
 
+from dsar import engine
 from dsar.clock import SystemClock
-from dsar.db import session_scope
+from dsar.db import reserve_ids, session_scope
 from dsar.errors import DsarError, IntakeError, ServiceUnavailable
 from dsar.intake import service, staff, webform
 from dsar.intake.group_commit import GroupCommit
 from dsar.models import Organisation, RouteAddress
+from dsar.models import Request as Case
 from dsar.rights import Right
 from dsar.settings import get_settings
 from dsar.workflow.registry import latest_version
@@ -216,56 +218,92 @@ WebItem = tuple[webform.WebRequest, str | None, str | None]  # the request, the 
 
 
 def _take_web(items: list[WebItem]) -> list[WebOutcome | IntakeError]:
-    """Store a group of web requests as messages in one transaction, commit, process them together at once (the
-    page shows the case number), and hand their acknowledgements to the outbox. A request for an unknown
-    organisation fails alone; if processing fails the messages stay stored and are queued."""
-    from tasks.intake import BROKER_DOWN, enqueue, process_locked
-    from tasks.notices import queue_delivery
+    """Store a group of web requests as messages in one transaction and answer each with its case numbers and
+    due date. A request for an unknown organisation fails alone.
 
+    On PostgreSQL the cases' ids are drawn from the sequence before the messages are stored, so the numbers are
+    known at once: each message carries its reserved ids (`webform.form_rights`), is queued like mail, and
+    the workers open its cases with those numbers in their own batches. Without a sequence (SQLite, the small
+    set-up) the group is processed here before the answer."""
     clock = SystemClock()
     orgs: dict[str, tuple[Organisation, str]] = {}
     out: list[WebOutcome | IntakeError] = []
-    messages: list[tuple[bytes, str]] = []
+    taken: list[tuple[webform.WebRequest, str | None, str | None, WebOutcome]] = []
     for req, client, key in items:
         try:
             if req.org not in orgs:
                 orgs[req.org] = _intake_address(req.org)
-            org, address = orgs[req.org]
-            raw = webform.message_from_web(req, to=address, received_at=clock.now(),
-                                           message_id=webform.web_message_id(key), client=client)
         except IntakeError as exc:  # this request alone is refused (422)
             out.append(exc)
             continue
-        out.append(WebOutcome(0, False, "stored", [], None, org.name))
-        messages.append((raw, "web"))
-    taken = [o for o in out if isinstance(o, WebOutcome)]
+        outcome = WebOutcome(0, False, "stored", [], None, orgs[req.org][0].name)
+        out.append(outcome)
+        taken.append((req, client, key, outcome))
     if not taken:
         return out
     with session_scope() as session:
+        ids = reserve_ids(session, Case, sum(len(req.rights) for req, *_ in taken))
+        fresh = iter(ids or [])
+        messages = []
+        for req, client, key, _outcome in taken:
+            raw = webform.message_from_web(req, to=orgs[req.org][1], received_at=clock.now(),
+                                           message_id=webform.web_message_id(key), client=client,
+                                           case_ids=[next(fresh) for _ in req.rights] if ids else None)
+            messages.append((raw, "web"))
         stored = service.store_many(session, messages, clock=clock)
-    for outcome, (inbound, created) in zip(taken, stored, strict=True):
-        outcome.inbound_id, outcome.created = inbound.id or 0, created
-    ids = list(dict.fromkeys(o.inbound_id for o in taken))
+        for (req, _client, _key, outcome), (inbound, created) in zip(taken, stored, strict=True):
+            outcome.inbound_id, outcome.created, outcome.status = inbound.id or 0, created, inbound.status
+            reserved = {r: i for r, i in webform.form_rights(inbound.raw).items() if i is not None} if ids else {}
+            if reserved:  # (for a repeat, the first submission's numbers)
+                received_at = service.stamped_arrival(inbound)
+                outcome.cases = [engine.case_number(received_at, i) for i in reserved.values()]
+                due = engine.expected_due(session, orgs[req.org][0], next(iter(reserved)), received_at, clock)
+                outcome.due = due.isoformat() if due else None
+        done = [o.inbound_id for *_, o in taken if not o.cases and o.status != "stored"]
+        if ids and done:  # repeats of requests stored without reserved ids, opened since: as they were opened
+            opened = service.opened(session, done)
+            for *_, o in taken:
+                if o.inbound_id in opened:
+                    o.status, o.cases, o.due = opened[o.inbound_id]
+    waiting = list(dict.fromkeys(o.inbound_id for *_, o in taken if o.status == "stored"))
+    if ids:
+        _queue(waiting)
+    else:
+        _process_here(waiting, [o for *_, o in taken])
+    return out
+
+
+def _queue(inbound_ids: list[int]) -> None:
+    from tasks.intake import enqueue
+
+    try:
+        enqueue(inbound_ids)
+    except Exception:  # inline (eager) processing failed: the messages are stored, requeue_stored retries
+        log.exception("intake: processing of %d web requests failed; they stay stored", len(inbound_ids))
+
+
+def _process_here(inbound_ids: list[int], outcomes: list[WebOutcome]) -> None:
+    """Open the group's cases before answering (no ids could be reserved) and hand their acknowledgements to the
+    outbox; if processing fails the messages stay stored and are queued, and the answer has no numbers."""
+    from tasks.intake import BROKER_DOWN, process_locked
+    from tasks.notices import queue_delivery
+
     try:
         with session_scope() as session:
-            notice_ids = process_locked(session, ids)
-            opened = service.opened(session, ids)
-            for outcome in taken:
+            notice_ids = process_locked(session, inbound_ids)
+            opened = service.opened(session, [o.inbound_id for o in outcomes])
+            for outcome in outcomes:
                 outcome.status, outcome.cases, outcome.due = opened[outcome.inbound_id]
     except Exception:
-        log.exception("intake: %d web requests stored but not processed; queued", len(ids))
-        try:
-            enqueue(ids)
-        except Exception:  # inline (eager) processing failed again: requeue_stored retries later
-            log.exception("intake: %d web requests stay stored", len(ids))
-        for outcome in taken:
+        log.exception("intake: %d web requests stored but not processed; queued", len(inbound_ids))
+        _queue(inbound_ids)
+        for outcome in outcomes:
             outcome.status, outcome.cases, outcome.due = "stored", [], None
-        return out
+        return
     try:
         queue_delivery(notice_ids)
     except BROKER_DOWN:  # the notices stay queued; sweep_outbox sends them
         log.warning("intake: broker down, %d notices left for sweep_outbox", len(notice_ids))
-    return out
 
 
 @functools.cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
@@ -25,11 +25,14 @@ from dsar.intake.bounces import is_bounce, record_bounce
 from dsar.intake.classify import classify
 from dsar.intake.parse import ParsedMessage, parse_message
 from dsar.intake.routing import route
+from dsar.intake.webform import form_rights
 from dsar.models import InboundMessage, Notice, Organisation, Request
 from dsar.pii import mask_pii
+from dsar.rights import Right
 from dsar.settings import get_settings
 
 CASE_NUMBER = re.compile(r"DSAR-\d{4}-\d{6}", re.IGNORECASE)
+FORM_EVIDENCE = "홈페이지 신청서"  # a right the requester ticked on the web form
 
 
 @dataclass
@@ -146,6 +149,7 @@ class _Read:
     text: str = ""
     verdict: Any = None
     received_at: datetime | None = None  # when it reached us (`receipt_time`): the clock runs from then
+    reserved: dict[str, int] = field(default_factory=dict)  # a web request's rights → its cases' reserved ids
 
 
 class _Batch:
@@ -234,6 +238,7 @@ class _Batch:
                         "agent_kind": verdict.agent_kind, "subject": read.subject, "details": read.text,
                         "classification": {"evidence": verdict.evidence, "language": verdict.language},
                         "duplicate_of_id": duplicate.id if duplicate else None},
+                id=read.reserved.get(right),
             ))
 
     def _duplicate(self, sender: str | None, right: str, received_at: datetime) -> Request | None:
@@ -256,7 +261,13 @@ def _read(inbound: InboundMessage) -> _Read:
     text = mask_pii(parsed.text).text
     verdict = classify(subject, text, [a.filename or "" for a in parsed.attachments],
                        auto_submitted=parsed.auto_submitted)
-    return _Read(inbound, parsed, subject, text, verdict, arrival_time(inbound, parsed))
+    ticked = form_rights(inbound.raw) if inbound.source == "web" else {}
+    if ticked:  # the rights the requester ticked on the web form are the rights, whatever else the text says
+        evidence = {r: verdict.evidence.get(r) or [FORM_EVIDENCE] for r in ticked}
+        verdict = replace(verdict, rights=[Right(r) for r in ticked], not_a_request=False, evidence={
+            **evidence, **{k: v for k, v in verdict.evidence.items() if k == "agent"}})
+    reserved = {r: i for r, i in ticked.items() if i is not None}
+    return _Read(inbound, parsed, subject, text, verdict, arrival_time(inbound, parsed), reserved)
 
 
 def _earlier_cases(session: Session, reads: list[_Read]) -> dict[tuple[str | None, str | None], list[Request]]:
@@ -282,6 +293,12 @@ def _may_be_reply(parsed: ParsedMessage, subject: str) -> bool:
 def arrival_time(inbound: InboundMessage, parsed: ParsedMessage) -> datetime:
     """When a stored message reached us: its topmost Received: stamp, else its Date (see `receipt_time`)."""
     return receipt_time(_received_stamp(inbound.raw) or parsed.date, inbound.received_at)
+
+
+def stamped_arrival(inbound: InboundMessage) -> datetime:
+    """When a stored message reached us by its topmost Received: stamp alone (enough for the messages intake
+    writes itself, such as web requests; `arrival_time` also reads the Date of a parsed message)."""
+    return receipt_time(_received_stamp(inbound.raw), inbound.received_at)
 
 
 def receipt_time(stamp: datetime | None, arrived: datetime) -> datetime:

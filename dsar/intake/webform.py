@@ -358,12 +358,16 @@ def web_message_id(idempotency_key: str | None) -> str:
     return f"<web.{token}@{_mail_domain()}>"
 
 
+RIGHTS_HEADER = "X-DSAR-Rights"  # ACCESS=123; ERASURE=124: the rights ticked, with their cases' reserved ids
+
+
 def message_from_web(req: WebRequest, *, to: str, received_at: datetime, message_id: str,
-                     client: str | None = None) -> bytes:
+                     client: str | None = None, case_ids: list[int] | None = None) -> bytes:
     """The web request as a message from the requester to the organisation's intake address.
 
-    The body says in words which rights are asked for and who asks, so the classifier files it exactly as
-    the form says; the requester's own text follows.
+    The body says in words which rights are asked for and who asks; the requester's own text follows. The
+    rights ticked also go in a header, which intake takes as they are (`form_rights`), with `case_ids`, the ids
+    reserved for their cases (one per right, in order) when the answer already gave out their numbers.
     """
     from dsar.letters.filters import right_phrase
 
@@ -394,9 +398,24 @@ def message_from_web(req: WebRequest, *, to: str, received_at: datetime, message
                ("Message-ID", message_id), ("X-DSAR-Channel", "web"), ("X-DSAR-Org", req.org)]
     if req.agent_kind and req.agent_relation:
         headers.append(("X-DSAR-Agent-Relation", req.agent_relation))
+    ids = case_ids or [None] * len(req.rights)
+    headers.append((RIGHTS_HEADER, "; ".join(f"{Right(r).name}={i}" if i else Right(r).name
+                                             for r, i in zip(req.rights, ids, strict=True))))
     for name, value in headers:
         msg[name] = value if value.isascii() else Header(value, "utf-8", header_name=name)
     return msg.as_bytes()
+
+
+def form_rights(raw: bytes) -> dict[str, int | None]:
+    """The rights a stored web request asked for, in order, each with the id reserved for its case (or None);
+    empty for a message from elsewhere."""
+    value = HeaderParser().parsestr(raw[:65536].decode("ascii", "replace"), headersonly=True).get(RIGHTS_HEADER)
+    out: dict[str, int | None] = {}
+    for item in str(value or "").split(";"):
+        name, _, number = item.strip().partition("=")
+        if name in Right.__members__:
+            out[Right[name].value] = int(number) if number.isdigit() else None
+    return out
 
 
 def _web_message(text: str, files: list[FileIn]) -> Message:
