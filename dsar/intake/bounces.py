@@ -15,13 +15,17 @@ from dsar import audit
 from dsar.models import Notice, Request
 
 QUOTED_ID = re.compile(rb"(?im)^Message-ID:\s*(<[^>\r\n]{1,300}>)")
+REPORT = re.compile(rb"(?i)multipart/report")
 STATUS = re.compile(rb"(?im)^(?:Diagnostic-Code|Status):\s*([^\r\n]{1,200})")
 
 
 def is_bounce(raw: bytes) -> bool:
+    head = raw[:65536]
+    if not REPORT.search(head):  # the common case, without parsing the headers
+        return False
     try:
-        content_type = BytesHeaderParser().parsebytes(raw[:65536]).get_content_type()
-        report = BytesHeaderParser().parsebytes(raw[:65536]).get_param("report-type") or ""
+        headers = BytesHeaderParser().parsebytes(head)
+        content_type, report = headers.get_content_type(), headers.get_param("report-type") or ""
     except Exception:  # unreadable headers: not something we can recognise as a bounce
         return False
     return content_type == "multipart/report" and str(report).lower() == "delivery-status"
