@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from celery.utils.time import get_exponential_backoff_interval
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from dsar import notices
 from dsar.clock import clock_from_settings
-from dsar.db import session_scope
+from dsar.db import get_engine, session_scope
 from dsar.mail import DeliveryFailed, default_transport
 from dsar.settings import get_settings
 from tasks.app import app
@@ -21,7 +22,9 @@ def deliver_notices(self, notice_ids: list[int] | int, lease_seconds: float | No
     A single id is what tasks queued by earlier versions carry."""
     ids = [notice_ids] if isinstance(notice_ids, int) else list(notice_ids)
     lease = notices.LEASE if lease_seconds is None else timedelta(seconds=lease_seconds)
-    with session_scope() as session:
+    # one connection for the batch: delivery commits once per message, and would otherwise give the connection
+    # back to the pool and take it again each time
+    with get_engine().connect() as conn, Session(bind=conn, expire_on_commit=False) as session:
         tried = notices.deliver_many(session, ids, default_transport(), clock=clock_from_settings(), lease=lease)
         failed = [(n.id, n.last_error) for n in tried if n.status == "failed"]
     if failed:
