@@ -225,5 +225,6 @@ def test_console_lists_filters_and_reprocesses_quarantined_messages(
 
     made = client.post(f"/messages/{cut}/cases", data={"csrf_token": token, "rights": "열람", "agent_kind": ""})
     assert made.status_code == 303 and made.headers["location"].startswith("/cases/DSAR-2026-")
-    assert "사건을 열었습니다" in client.get(made.headers["location"]).text
+    case_page = client.get(made.headers["location"]).text
+    assert "사건을 열었습니다" in case_page and "격리 → 열람 요구로 사건 열기" in case_page  # not "요구 아님"
     assert len(events("inbound.reprocessed")) == 1 and len(corrected_events()) == 1
