@@ -37,6 +37,7 @@ ACTION_LABELS = {  # every action the log records, in Korean (reports, the case 
     "note.added": "메모 작성", "notice.rendered": "통지서 작성", "notice.approved": "통지서 승인",
     "notice.send_requested": "발송 요청", "notice.sent": "통지 발송", "notice.failed": "통지 발송 실패",
     "notice.bounced": "통지 반송", "notice.reclaimed": "중단된 발송 재시도", "notice.previewed": "통지서 미리보기",
+    "notice.withdrawn": "발송 전 통지 취소(정정본으로 대체)",
     "notice.downloaded": "통지서 내려받기", "attachment.downloaded": "첨부파일 내려받기",
     "inbound.stored": "수신 메시지 보관", "inbound.quarantined": "수신 메시지 격리",
     "inbound.not_a_request": "요구 아님 분류", "inbound.viewed": "수신 메시지 열람",

@@ -116,8 +116,25 @@ def change_right(
     if acknowledged is None or old is None:
         return True, None
     note = correction_note(old, right, old_due, case.due_date)
-    return True, notices.create(session, case, acknowledged, actor=principal.actor, clock=clock,
-                                decision={"note": note})
+    corrected = notices.create(session, case, acknowledged, actor=principal.actor, clock=clock,
+                               decision={"note": note})
+    _withdraw_unsent(session, principal, case, acknowledged, corrected, now)
+    return True, corrected
+
+
+def _withdraw_unsent(
+    session: Session, principal: Principal, case: Request, kind: str, corrected: Notice, at: datetime
+) -> None:
+    """An earlier 접수 확인 that has not gone out yet (waiting, or failed and waiting for a retry) would tell the
+    requester the wrong right after all: it is voided, so only the corrected one is sent. One conditional UPDATE,
+    so an outbox that claimed it first sends it and the corrected one follows."""
+    void = (update(Notice).where(col(Notice.request_id) == case.id, col(Notice.kind) == kind,
+                                 col(Notice.id) != corrected.id, col(Notice.status).in_(["queued", "failed"]))
+            .values(status="void").returning(Notice.id))
+    withdrawn = list(session.execute(void).scalars())
+    if withdrawn:
+        audit.record(session, "notice.withdrawn", actor=principal.actor, org_id=case.org_id, request_id=case.id,
+                     at=at, details={"notice_ids": withdrawn, "replaced_by": corrected.id})
 
 
 def _acknowledged(session: Session, case: Request) -> str | None:

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from tests.api.conftest import World, advance
 from tests.api.test_attachments import ingest, request_mail
-from tests.api.test_auth import csrf_of, sign_in
+from tests.api.test_auth import csrf_of, events, sign_in
 
 SPAM = "안녕하세요. 귀사 제품 가격이 궁금해 문의드립니다. 견적서를 보내 주실 수 있을까요? 주민등록번호 900101-1234567"
 
@@ -231,11 +231,14 @@ def test_a_corrected_right_sends_the_requester_a_corrected_acknowledgement(
 ) -> None:
     number = world.cases["mine"]  # 열람, acknowledged when opened, due 12-03
     [first] = case_notices(client, world, number)
-    assert first["kind"] == "acknowledgement" and first["seq"] == 1
+    assert first["kind"] == "acknowledgement" and first["seq"] == 1 and first["status"] == "queued"  # not out yet
     done = client.put(f"/api/cases/{number}/right", json={"right": "자동화결정"}, headers=world.auth("handler")).json()
     after = case_notices(client, world, number)
     assert [(n["kind"], n["seq"]) for n in after] == [("acknowledgement", 1), ("acknowledgement", 2)]
     assert done["acknowledgement"] == after[1]["id"] and after[1]["status"] == "sent"
+    assert after[0]["status"] == "void"  # the unsent one naming the wrong right never goes out
+    [withdrawn] = events("notice.withdrawn")
+    assert withdrawn["details"] == {"notice_ids": [first["id"]], "replaced_by": after[1]["id"]}
     text = notice_text(client, world, number, after[1]["id"])
     assert ("요구 종류가 '개인정보 열람 요구'로 적혀 있었습니다. 보내 주신 내용을 다시 살펴 요구 종류를 "
             "'자동화된 결정에 대한 거부·설명 등 요구'로 바로잡았습니다.") in text
