@@ -28,7 +28,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.requests import ClientDisconnect
 
 from dsar import engine
@@ -242,6 +242,13 @@ def _take_web(items: list[WebItem]) -> list[WebOutcome | IntakeError]:
     if not taken:
         return out
     with session_scope() as session:
+        for item in list(taken):
+            refused = _not_offered(session, orgs[item[0].org][0], item[0].rights)
+            if refused is not None:  # this request alone is refused (422)
+                out[next(i for i, o in enumerate(out) if o is item[3])] = refused
+                taken.remove(item)
+        if not taken:
+            return out
         ids = reserve_ids(session, Case, sum(len(req.rights) for req, *_ in taken))
         fresh = iter(ids or [])
         messages = []
@@ -271,6 +278,17 @@ def _take_web(items: list[WebItem]) -> list[WebOutcome | IntakeError]:
     else:
         _process_here(waiting, [o for *_, o in taken])
     return out
+
+
+def _not_offered(session: Session, org: Organisation, rights: list[str]) -> IntakeError | None:
+    """A right the organisation's workflow does not have (the form page offers only those it has; the JSON
+    endpoint is told so here, before anything is stored)."""
+    version = latest_version(session, org.id) if org.id is not None else None
+    missing = [r for r in rights if version is None or r not in version.definition.get("workflows", {})]
+    if not missing:
+        return None
+    return IntakeError(f"{org.name}은(는) {', '.join(missing)} 요구를 이 신청서로 받지 않습니다. 처리방침에 있는 요구 "
+                       "종류를 고르세요 (right not offered by this organisation)", reason="bad_value", field="right")
 
 
 def _queue(inbound_ids: list[int]) -> None:

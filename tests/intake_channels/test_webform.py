@@ -112,6 +112,28 @@ def test_the_rights_ticked_on_the_form_are_the_rights_whatever_the_text_mentions
     assert cases[0].classification["evidence"]["열람"]
 
 
+def test_a_right_the_organisation_does_not_offer_is_refused_alone_and_nothing_is_stored(
+    client: Client, testorg: int
+) -> None:
+    import copy
+
+    from dsar.db import session_scope
+    from dsar.workflow.registry import latest_version, register
+
+    with session_scope() as s:  # a policy whose workflows leave out 전송요구
+        version = latest_version(s, testorg)
+        assert version is not None
+        resolved = copy.deepcopy(version.definition)
+        del resolved["workflows"]["전송요구"]
+        register(s, resolved)
+    r = client.post("/intake/web", json={**REQUEST, "right": ["열람", "전송요구"]})
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["field"] == "right" and "전송요구 요구를 이 신청서로 받지 않습니다" in error["message"]
+    assert all_inbound() == [] and all_cases() == []
+    assert client.post("/intake/web", json={**REQUEST, "right": ["열람"]}).status_code == 201
+
+
 @pytest.mark.parametrize(("change", "field", "words"), [
     ({"name": " "}, "name", "성명"),
     ({"email": ""}, "email", "이메일"),
