@@ -194,6 +194,16 @@ def celery_worker_process(redis_db: object, tmp_path: Path) -> Iterator[subproce
 
 
 @pytest.fixture
+def not_eager() -> Iterator[None]:
+    """Send tasks to the broker for real (the rest of the suite runs them inline)."""
+    from tasks import app
+
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
 def testorg(db: str) -> int:
     """The hand-written test organisation, registered; returns its id."""
     from dsar.db import session_scope

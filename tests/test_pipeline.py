@@ -4,9 +4,7 @@ acknowledged over SMTP to a real server on loopback."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from sqlmodel import select
 
 from dsar.clock import SystemClock
@@ -27,16 +25,6 @@ Content-Transfer-Encoding: 8bit
 안녕하세요. 귀사가 보유하고 있는 제 개인정보를 열람하고 싶습니다.
 김민지 드림
 """.encode()
-
-
-@pytest.fixture
-def not_eager() -> Iterator[None]:
-    """Send tasks to the broker for real (the rest of the suite runs them inline)."""
-    from tasks import app
-
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
 
 
 def test_request_runs_through_a_real_worker_to_an_acknowledgement_by_smtp(

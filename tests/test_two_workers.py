@@ -30,16 +30,6 @@ N, BATCH = 200, 10
 SUCCEEDED = re.compile(r"Task (tasks\.\w+\.\w+)\[[0-9a-f-]+\] succeeded")
 
 
-@pytest.fixture
-def not_eager() -> Iterator[None]:
-    """Send tasks to the broker for real (the rest of the suite runs them inline)."""
-    from tasks import app
-
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
-
-
 @contextmanager
 def worker(queue: str, logs: Path) -> Iterator[Path]:
     """A real worker process consuming only `queue`; yields its log file."""

@@ -51,16 +51,6 @@ def client(db: str, smtp_server: object, monkeypatch: pytest.MonkeyPatch) -> Ite
     get_settings.cache_clear()
 
 
-@pytest.fixture
-def not_eager() -> Iterator[None]:
-    """Send tasks to the broker for real (the rest of the suite runs them inline)."""
-    from tasks import app
-
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
-
-
 @dataclass
 class Dovecot:
     host: str
