@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, and_, func, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.orm import defer
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from dsar import audit
@@ -29,7 +28,6 @@ from dsar.memo import memo
 from dsar.models import Notice, Request, WorkflowVersion
 from dsar.settings import get_settings
 
-NOTICES: Table = Notice.__table__  # type: ignore[attr-defined]
 DEFAULT_REQUIRED = {
     "verification_request": ["성명과 연락처(요청하신 분이 본인임을 확인할 수 있는 정보)"],
     "supplement_request": ["요청하실 개인정보의 범위(항목, 기간)"],
@@ -298,23 +296,16 @@ def deliver_many(
     for notice, failure in zip(batch, transport.send_each(messages), strict=True):
         now, org_id = clock.now(), _org_id(cases, notice)
         if failure is None:
-            _outcome(session, notice, status="sent", sent_at=now, last_error=None)
+            notice.status, notice.sent_at, notice.last_error = "sent", now, None
             audit.record(session, "notice.sent", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
                          details={"notice_id": notice.id, "kind": notice.kind})
         else:
-            _outcome(session, notice, status="failed", sent_at=None, last_error=failure.message)
+            notice.status, notice.sent_at, notice.last_error = "failed", None, failure.message
             audit.record(session, "notice.failed", actor=actor, org_id=org_id, at=now, request_id=notice.request_id,
                          details={"notice_id": notice.id, "attempt": notice.attempts})
+        session.add(notice)
         session.commit()  # before the next goes: a crash leaves at most this one message in doubt
     return batch
-
-
-def _outcome(session: Session, notice: Notice, **values: Any) -> None:
-    """Record what became of a sent notice with one plain UPDATE (this runs once per message; `last_error` is
-    encrypted by its column type all the same), and put the same values on the loaded object the caller reads."""
-    session.connection().execute(update(NOTICES).where(NOTICES.c.id == notice.id).values(**values))
-    for key, value in values.items():
-        set_committed_value(notice, key, value)
 
 
 def _org_id(cases: dict[int | None, Any], notice: Notice) -> int | None:
