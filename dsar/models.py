@@ -71,6 +71,10 @@ class WorkflowVersion(SQLModel, table=True):
 class InboundMessage(SQLModel, table=True):
     """A message exactly as it arrived: stored before anything parses it, so nothing is ever lost."""
 
+    # the messages still waiting to be processed, oldest first (migration 0005)
+    __table_args__ = (Index("ix_inboundmessage_waiting", "id", postgresql_where=text("status = 'stored'"),
+                            sqlite_where=text("status = 'stored'")),)
+
     id: int | None = Field(default=None, primary_key=True)
     received_at: datetime = Field(default_factory=utcnow, index=True)
     source: str = Field(max_length=20)  # email | webhook | imap | maildir | cli | web | staff
@@ -103,16 +107,18 @@ class Request(SQLModel, table=True):
         Index("ix_request_org_right_stage", "org_id", "closed", "right", "stage"),
         # the deadline sweep reads open cases by due date only (migration 0003)
         Index("ix_request_open_due", "due_date", postgresql_where=text("NOT closed"), sqlite_where=text("closed = 0")),
+        # a requester's cases since a date: the duplicate check (migration 0005)
+        Index("ix_request_requester_received", "requester_email_hmac", "received_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str | None = Field(default=None, unique=True, max_length=20)  # DSAR-2026-000123
-    org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    org_id: int | None = Field(default=None, foreign_key="organisation.id")  # indexed by ix_request_queue
     workflow_version_id: int | None = Field(default=None, foreign_key="workflowversion.id")
     inbound_id: int | None = Field(default=None, foreign_key="inboundmessage.id", index=True)
     right: str | None = Field(default=None, max_length=10)
     rights: list[str] = _json(default_factory=list)
     stage: str = Field(default="received", max_length=40, index=True)
-    closed: bool = Field(default=False, index=True)
+    closed: bool = False  # indexed by ix_request_all_queue
     not_a_request: bool = False
     channel: str = Field(default="email", max_length=20)
     received_at: datetime = Field(index=True)
@@ -122,7 +128,7 @@ class Request(SQLModel, table=True):
     extensions: list[dict[str, Any]] = _json(default_factory=list)  # [{days, reason}]
     requester_name: str | None = _secret()
     requester_email: str | None = _secret()
-    requester_email_hmac: str | None = Field(default=None, max_length=64, index=True)  # set with requester_email
+    requester_email_hmac: str | None = Field(default=None, max_length=64)  # set with requester_email
     requester_phone: str | None = _secret()
     agent_kind: str | None = Field(default=None, max_length=10)  # 법정대리인 | 위임
     subject: str = _secret("")
@@ -194,7 +200,7 @@ class AuditHead(SQLModel, table=True):
 class AuditEvent(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("chain", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
-    chain: str = Field(max_length=64, index=True)
+    chain: str = Field(max_length=64)  # indexed by the unique (chain, seq)
     seq: int
     at: datetime = Field(default_factory=utcnow, index=True)
     actor: str = Field(max_length=100)
