@@ -22,14 +22,18 @@ BROKER_DOWN = (BrokerError, ConnectionError, OSError)
 
 def process_locked(session: Session, inbound_ids: list[int], *, fill: bool = False) -> list[int]:
     """Process stored messages while holding their rows, so that two deliveries of the same id (a requeue racing
-    the original task) can never both open cases. The no-op UPDATE takes the row locks on PostgreSQL and the
-    write lock on SQLite (where SELECT ... FOR UPDATE does not exist) before the status is read.
+    the original task) can never both open cases. The rows are locked before their status is read: SELECT ...
+    FOR UPDATE on PostgreSQL (no new row versions), a no-op UPDATE on SQLite (which has no row locks; it takes
+    the database's write lock).
 
     `fill`: top the batch up with the oldest other messages still waiting, so a backlog of small tasks (the
     webhook queues whatever arrived together) is worked in full batches, oldest first; the tasks that named
     them later find them done. Returns the notices to hand to the outbox after commit."""
-    claim = update(InboundMessage).where(col(InboundMessage.id).in_(inbound_ids)).values(status=InboundMessage.status)
-    session.exec(claim)  # type: ignore[call-overload]
+    named = col(InboundMessage.id).in_(inbound_ids)
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(InboundMessage.id).where(named).with_for_update()).all()
+    else:
+        session.exec(update(InboundMessage).where(named).values(status=InboundMessage.status))  # type: ignore[call-overload]
     if fill:
         inbound_ids = inbound_ids + _oldest_waiting(session, inbound_ids,
                                                     get_settings().intake_batch_size - len(inbound_ids))
