@@ -43,9 +43,12 @@ def open_load(session: Session, contact_ids: list[int]) -> dict[int, int]:
 def pick(session: Session, org_id: int) -> ContactPerson | None:
     """The person a new case of the organisation goes to: least-loaded active 담당자, else the 책임자.
 
-    The case is counted into the load at once, so a batch of cases opened in one transaction is dealt in turn."""
+    The case is counted into the load at once, so a batch of cases opened in one transaction is dealt in turn.
+    With one 담당자 there is nothing to weigh, and the open cases are not counted (a count that grows with them)."""
     people = contacts(session, org_id)
     handlers = [c for c in people if c.active and c.role == HANDLER]
+    if len(handlers) == 1:
+        return handlers[0]
     if handlers:
         load = memo(session, ("load", org_id), lambda: open_load(session, [c.id for c in handlers if c.id is not None]))
         person = min(handlers, key=lambda c: (load.get(c.id or 0, 0), c.id or 0))
