@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, insert, update
+from sqlalchemy import Connection, Table, bindparam, event, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import SessionTransaction
@@ -132,8 +132,8 @@ def _write_pending(session: Session) -> None:
             e.update(seq=seq, prev_hash=prev)
             e["hash"] = prev = _hash(e)
             rows.append(e)
-        conn.execute(update(HEADS).where(HEADS.c.chain == chain).values(hash=prev))
-    conn.execute(insert(EVENTS), rows)
+        conn.execute(_SET_HASH, {"c": chain, "h": prev})
+    conn.execute(_INSERT_EVENTS, rows)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -142,15 +142,20 @@ def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_PENDING, None)
 
 
+# built once: every transaction that records an event runs them (building a statement costs as much as running it)
+_BUMP = (update(HEADS).where(HEADS.c.chain == bindparam("c")).values(seq=HEADS.c.seq + bindparam("n"))
+         .returning(HEADS.c.seq, HEADS.c.hash))
+_SET_HASH = update(HEADS).where(HEADS.c.chain == bindparam("c")).values(hash=bindparam("h"))
+_INSERT_EVENTS = insert(EVENTS)
+
+
 def _reserve(conn: Connection, chain: str, count: int) -> tuple[int, str]:
     """Move the chain's head `count` places on (taking its row lock); returns the seq and hash before."""
-    bump = (update(HEADS).where(HEADS.c.chain == chain).values(seq=HEADS.c.seq + count)
-            .returning(HEADS.c.seq, HEADS.c.hash))
-    row = conn.execute(bump).first()
+    row = conn.execute(_BUMP, {"c": chain, "n": count}).first()
     if row is None:
         insert_head = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         conn.execute(insert_head(HEADS).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing())
-        row = conn.execute(bump).one()
+        row = conn.execute(_BUMP, {"c": chain, "n": count}).one()
     return row[0] - count, row[1]
 
 
