@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import smtplib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email.header import Header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 from pathlib import Path
 from typing import Protocol
@@ -22,9 +21,9 @@ class DeliveryFailed(ServiceUnavailable):
 
 
 class Transport(Protocol):
-    def send(self, message: Message) -> None: ...
+    def send(self, message: Outgoing) -> None: ...
 
-    def send_each(self, messages: list[Message]) -> Iterator[DeliveryFailed | None]:
+    def send_each(self, messages: list[Outgoing]) -> Iterator[DeliveryFailed | None]:
         """Send the messages one after another over one connection, yielding after each what became of it
         (None: it went), so the caller can record it before the next goes and one bad address fails only itself."""
         ...
@@ -34,12 +33,12 @@ class SmtpTransport:
     def __init__(self, host: str, port: int, *, user: str = "", password: str = "", starttls: bool = False) -> None:
         self.host, self.port, self.user, self.password, self.starttls = host, port, user, password, starttls
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Outgoing) -> None:
         failure = next(self.send_each([message]))
         if failure is not None:
             raise failure
 
-    def send_each(self, messages: list[Message]) -> Iterator[DeliveryFailed | None]:
+    def send_each(self, messages: list[Outgoing]) -> Iterator[DeliveryFailed | None]:
         """One connection for all of them; a message the server refuses fails alone, a lost connection fails
         what was not yet sent."""
         done = 0
@@ -51,9 +50,12 @@ class SmtpTransport:
                     smtp.login(self.user, self.password)
                 for message in messages:
                     try:
-                        smtp.send_message(message)
+                        # an address that is not ASCII needs the server's SMTPUTF8
+                        options = [] if message.to.isascii() else ["SMTPUTF8"]
+                        smtp.sendmail(message.sender, [message.to], message.data, mail_options=options)
                         failure = None
-                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
+                            smtplib.SMTPNotSupportedError) as exc:
                         failure = self._failed(exc)
                     done += 1
                     yield failure
@@ -73,19 +75,19 @@ class FileTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Outgoing) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._write(message)
 
-    def send_each(self, messages: list[Message]) -> Iterator[DeliveryFailed | None]:
+    def send_each(self, messages: list[Outgoing]) -> Iterator[DeliveryFailed | None]:
         self.directory.mkdir(parents=True, exist_ok=True)
         for message in messages:
             self._write(message)
             yield None
 
-    def _write(self, message: Message) -> None:
-        name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
-        (self.directory / f"{name}.eml").write_bytes(message.as_bytes())
+    def _write(self, message: Outgoing) -> None:
+        name = message.message_id.strip("<>").split("@", 1)[0]
+        (self.directory / f"{name}.eml").write_bytes(message.data)
 
 
 def default_transport() -> Transport:
@@ -95,26 +97,63 @@ def default_transport() -> Transport:
     return SmtpTransport(s.smtp_host, s.smtp_port, user=s.smtp_user, password=s.smtp_password, starttls=s.smtp_starttls)
 
 
+CRLF = "\r\n"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for the wire: its envelope and its bytes (RFC 5322, CRLF line ends)."""
+
+    sender: str
+    to: str
+    message_id: str
+    data: bytes
+
+
 def build_message(
     *, to: str, subject: str, text: str, html: str | None, message_id: str, sender_name: str,
     in_reply_to: str | None = None,
-) -> Message:
+) -> Outgoing:
     """A notice as a MIME message: text, and HTML as its alternative, both UTF-8 (base64); Korean headers as
-    RFC 2047 encoded words. Built with the classic MIME classes, which write what they are given instead of
-    re-parsing every header (a seventh of the time of `EmailMessage`, for the same bytes on the wire)."""
-    body = MIMEText(text, "plain", "utf-8")
-    if html:
-        # a boundary that cannot occur in base64 parts ("_"), so the generator need not search them for one
-        msg: Message = MIMEMultipart("alternative", boundary=f"=_dsar_{secrets.token_hex(16)}")
-        msg.attach(body)
-        msg.attach(MIMEText(html, "html", "utf-8"))
-    else:
-        msg = body
-    msg["From"] = formataddr((sender_name, get_settings().mail_from), charset="utf-8")
-    msg["To"] = to
-    msg["Subject"] = Header(subject, "utf-8")
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = message_id
+    RFC 2047 encoded words. Written directly: a notice always has this one shape, and the generic MIME classes
+    took 0.3 ms a message to build and flatten it (a tenth of the outbox's time)."""
+    sender = get_settings().mail_from
+    head = [
+        ("From", formataddr((_one_line(sender_name), sender), charset="utf-8")),
+        ("To", _one_line(to)),
+        ("Subject", Header(_one_line(subject), "utf-8", header_name="Subject").encode(linesep=CRLF)),
+        ("Date", formatdate(localtime=False)),
+        ("Message-ID", _one_line(message_id)),
+    ]
     if in_reply_to:
-        msg["In-Reply-To"] = msg["References"] = in_reply_to
-    return msg
+        head += [("In-Reply-To", _one_line(in_reply_to)), ("References", _one_line(in_reply_to))]
+    head.append(("MIME-Version", "1.0"))
+    if html:
+        # a boundary that cannot occur in base64 parts ("_")
+        boundary = f"=_dsar_{secrets.token_hex(16)}"
+        head.append(("Content-Type", f'multipart/alternative; boundary="{boundary}"'))
+        delimiter = f"--{boundary}{CRLF}".encode()
+        body = (delimiter + _part("plain", text) + delimiter + _part("html", html)
+                + f"--{boundary}--{CRLF}".encode())
+    else:
+        head.append(("Content-Type", 'text/plain; charset="utf-8"'))
+        head.append(("Content-Transfer-Encoding", "base64"))
+        body = _base64(text)
+    headers = "".join(f"{name}: {value}{CRLF}" for name, value in head)
+    # UTF-8 only in an address that is not ASCII, which the transport then sends with SMTPUTF8
+    return Outgoing(sender, _one_line(to), message_id, headers.encode("utf-8") + CRLF.encode() + body)
+
+
+def _part(subtype: str, content: str) -> bytes:
+    return (f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}Content-Transfer-Encoding: base64{CRLF}{CRLF}'
+            .encode() + _base64(content))
+
+
+def _base64(content: str) -> bytes:
+    """UTF-8 in base64 lines of 76 characters, each ending in CRLF."""
+    return base64.encodebytes(content.encode("utf-8")).replace(b"\n", b"\r\n")
+
+
+def _one_line(value: str) -> str:
+    """A header value never carries a line break of its own (no header can be smuggled in through one)."""
+    return " ".join(value.splitlines())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import Message
 
 import pytest
 from sqlmodel import col, select
@@ -15,7 +14,7 @@ from sqlmodel import col, select
 from dsar import notices, verification
 from dsar.clock import FixedClock
 from dsar.db import session_scope
-from dsar.mail import SmtpTransport
+from dsar.mail import Outgoing, SmtpTransport
 from dsar.models import AuditEvent, Notice, Request
 from tests.test_assignment import open_case
 
@@ -26,10 +25,10 @@ CLAIMED = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 class DiesMidSend:
     """The worker process is killed while talking to the mail server: nothing after the claim runs."""
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Outgoing) -> None:
         raise SystemExit(-9)
 
-    def send_each(self, messages: list[Message]) -> Iterator[None]:
+    def send_each(self, messages: list[Outgoing]) -> Iterator[None]:
         raise SystemExit(-9)
         yield None  # a generator, like the real transports
 
