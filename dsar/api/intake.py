@@ -197,14 +197,13 @@ class WebOutcome:
                 "request_id": self.cases[0] if self.cases else None, "cases": self.cases, "due": self.due}
 
 
-def _intake_address(org_slug: str) -> tuple[Organisation, str]:
-    with session_scope() as session:
-        org = session.exec(select(Organisation).where(Organisation.slug == org_slug)).first()
-        if org is None:
-            raise IntakeError(f"기관 '{org_slug}'을(를) 찾을 수 없습니다. 주소의 org 값을 확인하세요 (unknown org)",
-                              reason="unknown_org", field="org")
-        routes = [r.address for r in session.exec(
-            select(RouteAddress).where(RouteAddress.org_id == org.id).order_by(col(RouteAddress.id)))]
+def _intake_address(session: Session, org_slug: str) -> tuple[Organisation, str]:
+    org = session.exec(select(Organisation).where(Organisation.slug == org_slug)).first()
+    if org is None:
+        raise IntakeError(f"기관 '{org_slug}'을(를) 찾을 수 없습니다. 주소의 org 값을 확인하세요 (unknown org)",
+                          reason="unknown_org", field="org")
+    routes = [r.address for r in session.exec(
+        select(RouteAddress).where(RouteAddress.org_id == org.id).order_by(col(RouteAddress.id)))]
     exact = [r for r in routes if not r.startswith("@")]
     address = exact[0] if exact else (f"privacy{routes[0]}" if routes else None)
     if address is None:
@@ -229,19 +228,19 @@ def _take_web(items: list[WebItem]) -> list[WebOutcome | IntakeError]:
     orgs: dict[str, tuple[Organisation, str]] = {}
     out: list[WebOutcome | IntakeError] = []
     taken: list[tuple[webform.WebRequest, str | None, str | None, WebOutcome]] = []
-    for req, client, key in items:
-        try:
-            if req.org not in orgs:
-                orgs[req.org] = _intake_address(req.org)
-        except IntakeError as exc:  # this request alone is refused (422)
-            out.append(exc)
-            continue
-        outcome = WebOutcome(0, False, "stored", [], None, orgs[req.org][0].name)
-        out.append(outcome)
-        taken.append((req, client, key, outcome))
-    if not taken:
-        return out
     with session_scope() as session:
+        for req, client, key in items:
+            try:
+                if req.org not in orgs:
+                    orgs[req.org] = _intake_address(session, req.org)
+            except IntakeError as exc:  # this request alone is refused (422)
+                out.append(exc)
+                continue
+            outcome = WebOutcome(0, False, "stored", [], None, orgs[req.org][0].name)
+            out.append(outcome)
+            taken.append((req, client, key, outcome))
+        if not taken:
+            return out
         for item in list(taken):
             refused = _not_offered(session, orgs[item[0].org][0], item[0].rights)
             if refused is not None:  # this request alone is refused (422)
