@@ -1,6 +1,7 @@
 """Web-form intake under load: POST /intake/web from concurrent clients, next to the floor of the same work bare.
 
-    .venv/bin/python bench/webform_bench.py [--n 5000] [--clients 8] [--workers 1] [--concurrency 2] [--json] [--keep]
+    .venv/bin/python bench/webform_bench.py [--n 5000] [--clients 8] [--rate R] [--workers 1] [--concurrency 2]
+                                            [--json] [--keep]
 
 Pipeline: N realistic Korean web-form requests (varied rights, one in eight asking for two, names, phone numbers,
 one in ten through a 법정대리인 or a 위임 agent, one in twenty with a 위임장 attached, each with its own
@@ -100,9 +101,11 @@ class Posted:
     answer: dict[str, object] = field(default_factory=dict)
 
 
-async def post_all(requests: list[FormRequest], port: int, clients: int) -> tuple[float, list[Posted], int]:
-    """Post every request with `clients` connections; a post that fails in transit is sent again with the same
-    Idempotency-Key (kept once). Returns seconds, one `Posted` per request (in order) and the resends."""
+async def post_all(requests: list[FormRequest], port: int, clients: int,
+                   rate: float = 0.0) -> tuple[float, list[Posted], int]:
+    """Post every request with `clients` connections (with `rate`, request i leaves at i/rate seconds); a post
+    that fails in transit is sent again with the same Idempotency-Key (kept once). Returns seconds, one `Posted`
+    per request (in order) and the resends."""
     posted: list[Posted | None] = [None] * len(requests)
     items = [(json.dumps(body, ensure_ascii=False).encode(), {"Content-Type": "application/json",
                                                              "Idempotency-Key": key}) for body, key in requests]
@@ -110,7 +113,7 @@ async def post_all(requests: list[FormRequest], port: int, clients: int) -> tupl
     def answered(i: int, status: int, answer: bytes, sent_at: float, seconds: float) -> None:
         posted[i] = Posted(sent_at, seconds, status, json.loads(answer) if answer.startswith(b"{") else {})
 
-    seconds, _failures, resends = await post_many(port, "/intake/web", items, clients, on_answer=answered)
+    seconds, _failures, resends = await post_many(port, "/intake/web", items, clients, rate=rate, on_answer=answered)
     return seconds, [p for p in posted if p is not None], resends
 
 
@@ -196,6 +199,9 @@ def main() -> int:
     ap.add_argument("--api-workers", type=int, default=1, help="API (uvicorn) processes (default 1)")
     ap.add_argument("--workers", type=int, default=1, help="Celery worker processes (each -c CONCURRENCY)")
     ap.add_argument("--concurrency", type=int, default=2, help="pool processes per worker (default 2)")
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="post at this many requests/s (0: as fast as the API answers); below what the workers "
+                    "keep up with, the acknowledgement time is the pipeline's own, above it the backlog's")
     ap.add_argument("--timeout", type=float, default=600, help="seconds to wait for every acknowledgement sent")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the bench database and the temporary folder")
@@ -217,7 +223,7 @@ def main() -> int:
         worker_rss, api_rss = RssSampler([w.pid for w in workers]), RssSampler([api.pid])
         worker_rss.start()
         api_rss.start()
-        post_seconds, posted, resends = asyncio.run(post_all(requests, port, args.clients))
+        post_seconds, posted, resends = asyncio.run(post_all(requests, port, args.clients, args.rate))
         sent = intake_bench.wait_for(
             "SELECT count(*) FROM notice WHERE kind = 'acknowledgement' AND status = 'sent'", expected_cases,
             args.timeout)
@@ -239,7 +245,7 @@ def main() -> int:
     api_mb, worker_mb = api_rss.peak_kb / 1024, worker_rss.peak_kb / 1024
     answered = sorted(p.answered_s for p in posted)
     result = {
-        "n": args.n, "clients": args.clients, "cpus": os.cpu_count(), "load_before": load_before,
+        "n": args.n, "clients": args.clients, "rate": args.rate, "cpus": os.cpu_count(), "load_before": load_before,
         "load_after": load_after, "workers": args.workers, "concurrency": args.concurrency,
         "accepted_rate": rate, "post_seconds": post_seconds,
         "answer_p50_ms": 1000 * statistics.median(answered), "answer_p99_ms": 1000 * _quantile(answered, 0.99),
@@ -267,8 +273,9 @@ def report(result: dict[str, object], args: argparse.Namespace) -> None:
     def verdict(key: str) -> str:
         return "met" if met[key] else "NOT MET"  # type: ignore[index]
 
+    pace = f"paced at {args.rate:g}/s" if args.rate else "as fast as answered"
     print(f"requests            {args.n:,} web-form posts ({args.clients} HTTP clients, {args.api_workers} API "
-          f"process(es), {args.workers} worker x -c {args.concurrency})")
+          f"process(es), {args.workers} worker x -c {args.concurrency}, {pace})")
     print(f"machine             {result['cpus']} CPUs, load average {result['load_before']:.1f} before, "
           f"{result['load_after']:.1f} after (other processes share the CPUs)")
     print(f"accepted            {result['accepted_rate']:8.1f} requests/s (201 with the case numbers; "
