@@ -48,11 +48,11 @@ def _create(url: str) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    # Plan every statement for its own values. psycopg prepares a statement after five runs, and PostgreSQL may
-    # then keep one generic plan for it, made while a table was still small: intake into a new database kept
-    # scanning the whole message table to look up 32 Message-IDs long after it held thousands.
-    engine = create_engine(url, pool_size=5, max_overflow=10,
-                           connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
+    # No server-side prepared statements: every statement is planned for its own values. psycopg prepares a
+    # statement after five runs, and PostgreSQL may then keep one generic plan for it, made while a table was
+    # still small: intake into a new database kept scanning the whole message table to look up 32 Message-IDs
+    # long after it held thousands. (It also lets the pool sit behind a transaction-pooling PgBouncer.)
+    engine = create_engine(url, pool_size=5, max_overflow=10, connect_args={"prepare_threshold": None})
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
