@@ -41,10 +41,10 @@ def list_users(session: SessionDep, principal: PrincipalDep, limit: Limit = 50, 
 
 
 @router.post("/api/users", response_model=UserOut, status_code=201)
-def create_user(body: UserIn, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def create_user(body: UserIn, session: SessionDep, principal: PrincipalDep, clock: ClockDep) -> dict[str, Any]:
     require_admin(principal)
     user = accounts.create_user(session, email=body.email, name=body.name, role=body.role, password=body.password,
-                                org_slug=body.org, contact_id=body.contact_id, actor=principal.actor)
+                                org_slug=body.org, contact_id=body.contact_id, actor=principal.actor, at=clock.now())
     return _user_row(user)
 
 
@@ -81,7 +81,7 @@ def list_tokens(session: SessionDep, principal: PrincipalDep, limit: Limit = 50,
 
 
 @router.post("/api/tokens", response_model=TokenCreated, status_code=201)
-def create_token(body: TokenIn, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def create_token(body: TokenIn, session: SessionDep, principal: PrincipalDep, clock: ClockDep) -> dict[str, Any]:
     """A new bearer token, shown once: for a staff account (`user_id`) or with its own role and organisation."""
     require_admin(principal)
     user = None
@@ -90,7 +90,7 @@ def create_token(body: TokenIn, session: SessionDep, principal: PrincipalDep) ->
         if user is None:
             raise NotFound(f"계정 {body.user_id}이(가) 없습니다 (no such account)", field="user_id")
     row, token = accounts.create_token(session, name=body.name, actor=principal.actor, role=body.role,
-                                       org_slug=body.org, user=user)
+                                       org_slug=body.org, user=user, at=clock.now())
     return {**_token_row(row), "token": token}
 
 

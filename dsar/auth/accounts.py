@@ -44,7 +44,7 @@ def find_org(session: Session, slug: str) -> Organisation:
 def create_user(
     session: Session, *, email: str, name: str, role: str, password: str | None = None,
     password_hash: str | None = None, org_slug: str | None = None, contact_id: int | None = None,
-    actor: str = "cli",
+    actor: str = "cli", at: datetime | None = None,
 ) -> StaffUser:
     """Create an account. Staff of an organisation are linked to the ContactPerson cases get assigned to: the
     given one, or the policy's contact with the same e-mail and role, or a new contact made for them.
@@ -70,11 +70,13 @@ def create_user(
         org = find_org(session, org_slug)
     hashed = password_hash or passwords.hash_password(password or "")
     user = StaffUser(email=email, name=name.strip(), password_hash=hashed, role=role, org_id=org.id if org else None)
+    if at is not None:  # the caller's clock (a fixed or simulated one), as for every other account event
+        user.created_at = at
     if org is not None and role in (HANDLER, OFFICER):
         user.contact_id = _contact_for(session, org, email=email, name=user.name, role=role, contact_id=contact_id)
     session.add(user)
     session.flush()
-    audit.record(session, "staff.created", actor=actor, org_id=user.org_id,
+    audit.record(session, "staff.created", actor=actor, org_id=user.org_id, at=at,
                  details={"user_id": user.id, "email": email, "role": role, "contact_id": user.contact_id})
     return user
 
@@ -249,7 +251,7 @@ def _token_hash(token: str) -> str:
 
 def create_token(
     session: Session, *, name: str, actor: str, role: str | None = None, org_slug: str | None = None,
-    user: StaffUser | None = None,
+    user: StaffUser | None = None, at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token; returns the row and the token itself (shown once, never stored)."""
     if not name.strip():
@@ -266,9 +268,11 @@ def create_token(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(name=name.strip(), token_hash=_token_hash(token), prefix=token[:12], role=role, org_id=org_id,
                    user_id=user.id if user else None, created_by=actor)
+    if at is not None:
+        row.created_at = at
     session.add(row)
     session.flush()
-    audit.record(session, "token.created", actor=actor, org_id=org_id,
+    audit.record(session, "token.created", actor=actor, org_id=org_id, at=at,
                  details={"token_id": row.id, "name": row.name, "role": role, "user_id": row.user_id})
     return row, token
 

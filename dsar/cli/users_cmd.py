@@ -14,6 +14,7 @@ from dsar.auth import accounts
 from dsar.auth.models import StaffUser
 from dsar.auth.roles import ROLES
 from dsar.cli import emit
+from dsar.clock import clock_from_settings
 from dsar.db import session_scope, upgrade
 from dsar.errors import InvalidInput, NotFound
 from dsar.models import Organisation
@@ -45,7 +46,7 @@ def add_cmd(
     upgrade()
     with session_scope() as session:
         user = accounts.create_user(session, email=email, name=name, role=role, password=password, org_slug=org,
-                                    contact_id=contact_id, actor="cli")
+                                    contact_id=contact_id, actor="cli", at=clock_from_settings().now())
         data = {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "org": org,
                 "contact_id": user.contact_id}
     emit(data, as_json, f"계정을 만들었습니다: {data['email']} ({data['role']}{', ' + org if org else ''})")
@@ -81,7 +82,8 @@ def token_cmd(
             account = session.exec(select(StaffUser).where(StaffUser.email == user.strip().lower())).first()
             if account is None:
                 raise NotFound(f"계정 {user}이(가) 없습니다: dsar users list로 확인하세요", field="user")
-        row, token = accounts.create_token(session, name=name, actor="cli", role=role, org_slug=org, user=account)
+        row, token = accounts.create_token(session, name=name, actor="cli", role=role, org_slug=org, user=account,
+                                           at=clock_from_settings().now())
         data = {"id": row.id, "name": row.name, "role": row.role, "token": token}
     emit(data, as_json, f"{token}\n(이 토큰은 다시 보여 주지 않습니다: Authorization: Bearer 헤더로 보내세요)")
 

@@ -48,7 +48,9 @@ def accounts_page(request: Request, session: SessionDep, clock: ClockDep, princi
 
 
 @router.post("/accounts")
-def add_account(request: Request, session: SessionDep, principal: ConsolePrincipal, form: CheckedForm) -> Response:
+def add_account(
+    request: Request, session: SessionDep, clock: ClockDep, principal: ConsolePrincipal, form: CheckedForm
+) -> Response:
     """A new account; with the password left empty, one is generated and shown once."""
     require_admin(principal)
     generated = None if form.get("password") else accounts.generate_password()
@@ -56,7 +58,7 @@ def add_account(request: Request, session: SessionDep, principal: ConsolePrincip
         password = generated or _typed_password(form)
         user = accounts.create_user(
             session, email=text(form, "email") or "", name=text(form, "name") or "", role=text(form, "role") or "",
-            password=password, org_slug=text(form, "org"), actor=principal.actor,
+            password=password, org_slug=text(form, "org"), actor=principal.actor, at=clock.now(),
         )
         session.commit()
     except DsarError as exc:

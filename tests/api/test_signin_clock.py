@@ -1,5 +1,5 @@
-"""Sign-ins (both outcomes) and sign-outs are stamped with the configured clock, not the machine's: a fixed
-clock given to the app, or the simulated time of DSAR_CLOCK_FILE, years away from today."""
+"""Sign-ins (both outcomes), sign-outs and new accounts and tokens are stamped with the configured clock, not the
+machine's: a fixed clock given to the app, or the simulated time of DSAR_CLOCK_FILE, years away from today."""
 
 from __future__ import annotations
 
@@ -42,6 +42,27 @@ def test_console_sign_ins_and_sign_out_carry_the_apps_clock(world: World) -> Non
         ("auth.login_failed", "unknown", FAR), ("auth.login_failed", "bad_password", FAR),
         ("auth.login", "", FAR), ("auth.logout", "", FAR),
     ]
+
+
+def test_accounts_and_tokens_made_through_the_api_carry_the_apps_clock(world: World) -> None:
+    from dsar.api.app import create_app
+    from dsar.auth.models import ApiToken, StaffUser
+    from dsar.clock import FixedClock
+    from dsar.db import session_scope
+
+    with serve(create_app(clock=FixedClock(FAR))) as url, httpx.Client(base_url=url) as client:
+        made = client.post("/api/users", headers=world.auth("admin"), json={
+            "email": "new@testorg.example", "name": "신입", "role": "handler", "org": "testorg",
+            "password": "a long enough password"})
+        token = client.post("/api/tokens", headers=world.auth("admin"),
+                            json={"name": "ticket-sync", "role": "감사", "org": "testorg"})
+    assert made.status_code == 201 and token.status_code == 201
+    assert [(a, at) for a, _r, at in stamps("staff.created", "token.created")][-2:] == [
+        ("staff.created", FAR), ("token.created", FAR)]
+    with session_scope() as s:
+        user = s.exec(select(StaffUser).where(StaffUser.email == "new@testorg.example")).one()
+        row = s.exec(select(ApiToken).where(ApiToken.name == "ticket-sync")).one()
+        assert {d.replace(tzinfo=d.tzinfo or UTC).astimezone(UTC) for d in (user.created_at, row.created_at)} == {FAR}
 
 
 @pytest.fixture
