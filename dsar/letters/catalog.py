@@ -30,6 +30,7 @@ class NoticeKind:
     outcomes: frozenset[str] = frozenset()  # allowed decision outcomes; empty: outcome not used
     adverse_outcomes: frozenset[str] = frozenset()  # "*": every outcome
     approval_outcomes: frozenset[str] = frozenset()
+    prints: tuple[str, ...] = ()  # dotted context paths the letter must show whenever they are set
 
     @property
     def requires_approval(self) -> bool:
@@ -80,6 +81,20 @@ class NoticeKind:
             )
 
 
+    def check_printed(self, context: NoticeContext, text: str) -> None:
+        """Refuse a rendering whose text leaves out a value this kind must show (an organisation's own template
+        that never prints it), instead of sending a letter that reads as if nothing were there."""
+        for path in self.prints:
+            value = _lookup(context, path)
+            lines = str(value).strip().splitlines() if value else []
+            if lines and lines[0].strip() not in text:
+                raise InvalidInput(
+                    f"{self.template}.txt.j2 does not print {path}, which this notice must show when it is set; "
+                    f"add it to the organisation's template as templates/{self.template}.txt.j2 does",
+                    kind=self.key, field=path,
+                )
+
+
 def _lookup(context: NoticeContext, path: str) -> object:
     value: object = context
     for part in path.split("."):
@@ -105,7 +120,9 @@ def _result(key: str, title: str) -> NoticeKind:
 NOTICE_KINDS: dict[str, NoticeKind] = {
     k.key: k
     for k in (
-        NoticeKind("acknowledgement", "email/acknowledgement", "개인정보 관련 요구 접수 확인"),
+        # decision.note: what a corrected acknowledgement changed (dsar/corrections.py)
+        NoticeKind("acknowledgement", "email/acknowledgement", "개인정보 관련 요구 접수 확인",
+                   prints=("decision.note",)),
         NoticeKind(
             "verification_request",
             "letters/verification_request",

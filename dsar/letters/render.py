@@ -149,6 +149,7 @@ def render_notice(
         if not subject:
             raise InvalidInput(f"{spec.template}.txt.j2 must set `subject` at its top level", kind=kind)
         text = _tidy_text(str(module))
+        spec.check_printed(context, text)
         html = env.get_template(f"{spec.template}.html.j2").render(values, subject=subject)
         version = _version(env, spec)
     except jinja2.TemplateNotFound as exc:

@@ -106,3 +106,30 @@ def test_every_kind_has_both_files_in_the_repository():
     for spec in NOTICE_KINDS.values():
         for ext in (".txt.j2", ".html.j2"):
             assert (DEFAULT_TEMPLATES_DIR / f"{spec.template}{ext}").is_file(), spec.template
+
+
+def _with_note(note: str):  # type: ignore[no-untyped-def]
+    import json
+
+    from dsar.letters import NoticeContext
+
+    data = json.loads(sample_context("acknowledgement").to_json())
+    return NoticeContext.from_dict({**data, "decision": {**(data.get("decision") or {}), "note": note}})
+
+
+NOTE = "처음 보내 드린 접수 확인에는 요구 종류가 '개인정보 열람 요구'로 적혀 있었습니다.\n바로잡습니다."
+
+
+def test_an_acknowledgement_override_that_leaves_out_the_correction_note_is_refused(tmp_path):
+    default = render_notice("acknowledgement", _with_note(NOTE))
+    assert NOTE.splitlines()[0] in default.text  # the repository's template prints it
+    _write(tmp_path, "email/acknowledgement.txt.j2",
+           "{% set subject %}[{{ case.number }}] 접수 확인{% endset %}접수번호 {{ case.number }}\n")
+    with pytest.raises(InvalidInput, match="decision.note"):  # a corrected 접수 확인 that reads like the first
+        render_notice("acknowledgement", _with_note(NOTE), override_dir=tmp_path)
+    assert render_notice("acknowledgement", sample_context("acknowledgement"), override_dir=tmp_path).text
+    _write(tmp_path, "email/acknowledgement.txt.j2",
+           "{% set subject %}[{{ case.number }}] 접수 확인{% endset %}{% if decision and decision.note %}"
+           "{{ decision.note }}\n{% endif %}접수번호 {{ case.number }}\n")
+    time.sleep(RELOAD_CHECK_SECONDS + 0.1)  # the edited file is read again after the reload check
+    assert NOTE.splitlines()[0] in render_notice("acknowledgement", _with_note(NOTE), override_dir=tmp_path).text
