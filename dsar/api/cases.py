@@ -26,6 +26,7 @@ from dsar.api.schemas import (
 from dsar.auth.roles import Forbidden
 from dsar.calendar_kr import kst_date
 from dsar.models import InboundMessage, Request
+from dsar.pii import mask_pii
 from dsar.rights import Right
 
 router = APIRouter(prefix="/api/cases", tags=["cases"], responses=ERRORS)
@@ -72,7 +73,8 @@ def _quarantined(session: SessionDep, principal: PrincipalDep, limit: int, offse
     rows = session.exec(select(InboundMessage).where(where).order_by(col(InboundMessage.id))
                         .limit(limit).offset(offset)).all()
     total = session.exec(select(func.count()).select_from(InboundMessage).where(where)).one()
-    items = [{"inbound_id": m.id, "received_at": m.received_at, "code": m.problem_code, "reason": m.problem_message,
+    items = [{"inbound_id": m.id, "received_at": m.received_at, "code": m.problem_code,
+              "reason": mask_pii(m.problem_message).text if m.problem_message else None,  # may quote a file name
               "subject": m.summary.get("subject")} for m in rows]
     return {"items": items, "total": int(total), "limit": limit, "offset": offset}
 

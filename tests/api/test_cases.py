@@ -68,16 +68,21 @@ def test_unrouted_and_quarantined_lists_are_for_admins(client: httpx.Client, wor
         unrouted = engine.open_case(s, org=None, right="열람", received_at=received, actor="test",
                                     clock=FixedClock(received)).number
         service.store(s, b"\x00\x01 not a mail at all", source="webhook", clock=FixedClock(received))
-    with session_scope() as s:
-        from dsar.models import InboundMessage
+    from dsar.models import InboundMessage
 
+    with session_scope() as s:
         inbound = s.exec(select(InboundMessage)).one()
         service.process(s, inbound.id, clock=FixedClock(received))
     admin = client.get("/api/cases?unrouted=true", headers=world.auth("admin")).json()
     assert [c["number"] for c in admin["items"]] == [unrouted] and admin["items"][0]["stage_label"] == "미배정"
     assert client.get("/api/cases?unrouted=true", headers=world.auth("officer")).json()["items"] == []
+    with session_scope() as s:  # a reason quoting an attachment's name, which holds a 주민등록번호
+        s.add(InboundMessage(received_at=received, source="webhook", sha256="0" * 64, raw=b"x", status="quarantined",
+                             problem_code="attachment_too_large",
+                             problem_message="첨부파일 '신분증 900101-1234567.pdf'이(가) 한도를 넘습니다"))
     q = client.get("/api/cases?quarantined=true", headers=world.auth("admin")).json()
-    assert q["total"] == 1 and q["items"][0]["code"]
+    assert q["total"] == 2 and q["items"][0]["code"]
+    assert "1234567" not in q["items"][1]["reason"] and "신분증 900101-1******.pdf" in q["items"][1]["reason"]
     assert client.get("/api/cases?quarantined=true", headers=world.auth("officer")).status_code == 403
 
 
