@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from dsar import engine, notices
@@ -44,6 +45,8 @@ def test_smtp_down_leaves_the_notice_failed_and_visible_then_it_goes_out(testorg
         failed = s.get(Notice, ack.id)
         assert failed is not None and failed.status == "failed" and "SMTP" in (failed.last_error or "")
         assert ack.id in notices.pending_ids(s)
+        stored = s.connection().execute(text("SELECT last_error FROM notice WHERE id = :i"), {"i": ack.id}).scalar()
+        assert "SMTP" not in stored  # the error is kept encrypted, like every column that may quote an address
     with session_scope() as s:
         notices.deliver(s, ack.id or 0, SmtpTransport("127.0.0.1", smtp_server.port))
     assert len(smtp_server.wait_for(1)) == 1

@@ -80,7 +80,6 @@ class NoticeKind:
                 field="decision.withheld_items",
             )
 
-
     def check_printed(self, context: NoticeContext, text: str) -> None:
         """Refuse a rendering whose text leaves out a value this kind must show (an organisation's own template
         that never prints it), instead of sending a letter that reads as if nothing were there."""
