@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -20,10 +18,11 @@ from dsar.auth.models import Note
 from dsar.cli import keys_cmd
 from dsar.clock import FixedClock
 from dsar.crypto import CryptoError, Keyring, generate_key
-from dsar.db import MIGRATIONS, get_engine, session_scope
+from dsar.db import get_engine, session_scope
 from dsar.models import InboundMessage, Notice, Organisation, Request
 from dsar.settings import get_settings
 from tests.cli import dsar_json
+from tests.schema import migrate
 
 RECEIVED = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 RAW = "From: 홍길동 <hong.gildong@example.com>\r\nSubject: 열람 요청\r\n\r\n주민번호 900101-1234567\r\n".encode()
@@ -205,16 +204,8 @@ def test_production_refuses_the_development_keys(monkeypatch: pytest.MonkeyPatch
     get_settings.cache_clear()
 
 
-def _migrate(revision: str, *, down: bool = False) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with get_engine().begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, revision)
-
-
 def test_migration_0004_encrypts_rows_stored_in_clear_and_the_downgrade_restores_them(testorg: int) -> None:
-    _migrate("0003", down=True)
+    migrate("0003", down=True)
     with get_engine().begin() as conn:
         conn.execute(text(
             "INSERT INTO inboundmessage (received_at, source, sha256, raw, status, problem_message, summary) "
@@ -237,7 +228,7 @@ def test_migration_0004_encrypts_rows_stored_in_clear_and_the_downgrade_restores
             {"at": RECEIVED})
         conn.execute(text("INSERT INTO note (request_id, author, body, created_at) VALUES (1, 'staff', '통화함', :at)"),
                      {"at": RECEIVED})
-    _migrate("head")
+    migrate("head")
 
     with session_scope() as s:
         case = s.exec(select(Request)).one()
@@ -253,10 +244,10 @@ def test_migration_0004_encrypts_rows_stored_in_clear_and_the_downgrade_restores
     if get_engine().dialect.name == "sqlite":  # the rebuild of the tables switched key checks off for a moment
         assert _raw("PRAGMA foreign_keys") == [(1,)] and _raw("PRAGMA foreign_key_check") == []
 
-    _migrate("0003", down=True)
+    migrate("0003", down=True)
     assert _raw("SELECT requester_name, requester_email FROM request") == [("홍길동", "Hong.Gildong@example.com")]
     assert _raw("SELECT body FROM note") == [("통화함",)]
-    _migrate("head")
+    migrate("head")
 
 
 def test_the_migrated_schema_matches_the_models(db: str) -> None:

@@ -3,13 +3,12 @@
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, text
 
-from dsar.db import MIGRATIONS, get_engine, session_scope
+from dsar.db import get_engine, session_scope
 from dsar.models import InboundMessage
 from tasks.intake import _oldest_waiting
+from tests.schema import migrate
 
 pytestmark = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 
@@ -21,22 +20,14 @@ def _storage(table: str, column: str) -> str:
             {"t": table, "c": column}).scalar_one())
 
 
-def _migrate(revision: str, *, down: bool) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with get_engine().begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, revision)
-
-
 def test_ciphertext_is_stored_uncompressed_and_the_downgrade_restores_the_default(db: str) -> None:
     columns = [("notice", "html"), ("notice", "context"), ("inboundmessage", "raw"), ("request", "details")]
     assert {_storage(t, c) for t, c in columns} == {"e"}  # EXTERNAL: out of line, never compressed
-    _migrate("0004", down=True)
+    migrate("0004", down=True)
     try:
         assert {_storage(t, c) for t, c in columns} == {"x"}  # EXTENDED, PostgreSQL's default
     finally:
-        _migrate("head", down=False)
+        migrate("head")
     assert _storage("notice", "html") == "e"
 
 
