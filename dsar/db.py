@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -113,6 +113,16 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def give_ids(session: Session, rows: Sequence[SQLModel]) -> None:
+    """Give the rows that have no id yet one from their table's sequence, in one query (PostgreSQL; on SQLite
+    they keep None and the insert assigns them)."""
+    bare = [row for row in rows if row.id is None]  # type: ignore[attr-defined]
+    if not bare:
+        return
+    for row, row_id in zip(bare, reserve_ids(session, type(bare[0]), len(bare)) or [], strict=False):
+        row.id = row_id  # type: ignore[attr-defined]
 
 
 def reserve_ids(session: Session, model: type[SQLModel], count: int) -> list[int] | None:

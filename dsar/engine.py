@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from dsar import assignment, audit, notices
 from dsar.calendar_kr import KST
 from dsar.clock import Clock, SystemClock
-from dsar.db import reserve_ids
+from dsar.db import give_ids
 from dsar.deadlines import ClockRules, Due, Extension, KoreanCalendar, Pause, compute_due
 from dsar.errors import Conflict, GuardFailed, InvalidInput, NotFound, TransitionError
 from dsar.models import ContactPerson, Notice, Organisation, Request, StageEvent, WorkflowVersion
@@ -82,7 +82,7 @@ class Opening:
     channel: str = "email"
     rights: list[str] | None = None
     fields: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None  # reserved beforehand (`reserve_ids`), when its number was already given out
+    id: int | None = None  # reserved beforehand (`dsar.db.reserve_ids`), when its number was already given out
 
 
 def open_case(
@@ -133,9 +133,10 @@ def open_cases(
             person = assignment.pick(session, request.org_id)
             request.assignee_id = person.id if person else None
         opened.append((request, version, wf))
-    fresh = iter(reserve_ids(session, Request, sum(o.id is None for o in openings)) or [])
     for (request, _, _), o in zip(opened, openings, strict=True):
-        request.id = o.id if o.id is not None else next(fresh, None)
+        request.id = o.id
+    give_ids(session, [request for request, _, _ in opened])
+    for request, _, _ in opened:
         if request.id is not None:
             request.number = case_number(request.received_at, request.id)
     session.add_all([request for request, _, _ in opened])

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from dsar import audit
 from dsar.calendar_kr import kst_date
 from dsar.clock import Clock, SystemClock
-from dsar.db import reserve_ids
+from dsar.db import give_ids
 from dsar.letters import NOTICE_KINDS, NoticeContext, render_notice
 from dsar.mail import DeliveryFailed, Transport, build_message
 from dsar.memo import memo
@@ -193,8 +193,7 @@ def create_many(
             requires_approval=needs_approval, approved_by=d.approved_by,
             message_id=f"<{request.number}.{d.kind}.{seq}@{_mail_domain()}>", created_at=now,
         ))
-    for notice, notice_id in zip(made, reserve_ids(session, Notice, len(made)) or [], strict=False):
-        notice.id = notice_id
+    give_ids(session, made)
     session.add_all(made)
     session.flush()
     for d, notice in zip(drafts, made, strict=True):

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from dsar import audit, engine
 from dsar.clock import Clock
 from dsar.crypto import lookup_hash
-from dsar.db import reserve_ids
+from dsar.db import give_ids
 from dsar.intake.bounces import is_bounce, record_bounce
 from dsar.intake.classify import classify
 from dsar.intake.parse import ParsedMessage, parse_message
@@ -92,9 +92,7 @@ def store_many(
             known[message_id] = row
         out.append((row, True))
     new = [row for row, created in out if created]
-    # ids drawn up front (PostgreSQL): the rows go as one statement run for each, nothing read back
-    for row, row_id in zip(new, reserve_ids(session, InboundMessage, len(new)) or [], strict=False):
-        row.id = row_id
+    give_ids(session, new)  # (PostgreSQL) the rows go as one statement run for each, nothing read back
     try:
         with session.begin_nested():
             session.add_all(new)
