@@ -70,6 +70,7 @@ class ParsedMessage:
     recipients: list[str] = field(default_factory=list)
     subject: str = ""
     date: datetime | None = None
+    received: datetime | None = None  # the topmost Received: stamp (the last mail server's, ours)
     text: str = ""
     charset: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
@@ -219,6 +220,7 @@ class _Builder:
                 if address not in pm.recipients:
                     pm.recipients.append(address)
         pm.date = self._date(first("date"))
+        pm.received = received_stamp(first("received"))
         auto = (first("auto-submitted") or "no").strip().lower()
         precedence = (first("precedence") or "").strip().lower()
         pm.auto_submitted = (
@@ -463,6 +465,16 @@ def _parse(raw: bytes, limits: ParseLimits) -> ParsedMessage:
     if not pm.text and not pm.attachments:
         builder.problems.append(_problem("empty_body"))
     return builder.finish()
+
+
+def received_stamp(value: str | None) -> datetime | None:
+    """The time a Received: header value ends with (after its last ';'); None without one or unreadable."""
+    if not value or ";" not in value:
+        return None
+    try:
+        return parsedate_to_datetime(value.rsplit(";", 1)[1].strip())
+    except (TypeError, ValueError, IndexError, OverflowError):  # an unreadable stamp is simply not used
+        return None
 
 
 def parse_message(raw: bytes, limits: ParseLimits = ParseLimits()) -> ParsedMessage:  # noqa: B008

@@ -12,7 +12,6 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +23,7 @@ from dsar.crypto import lookup_hash
 from dsar.db import give_ids
 from dsar.intake.bounces import is_bounce, record_bounce
 from dsar.intake.classify import classify
-from dsar.intake.parse import ParsedMessage, parse_message
+from dsar.intake.parse import ParsedMessage, parse_message, received_stamp
 from dsar.intake.routing import route
 from dsar.intake.webform import form_rights
 from dsar.models import InboundMessage, Notice, Organisation, Request
@@ -294,7 +293,7 @@ def _may_be_reply(parsed: ParsedMessage, subject: str) -> bool:
 
 def arrival_time(inbound: InboundMessage, parsed: ParsedMessage) -> datetime:
     """When a stored message reached us: its topmost Received: stamp, else its Date (see `receipt_time`)."""
-    return receipt_time(_received_stamp(inbound.raw) or parsed.date, inbound.received_at)
+    return receipt_time(parsed.received or parsed.date, inbound.received_at)
 
 
 def stamped_arrival(inbound: InboundMessage) -> datetime:
@@ -315,12 +314,12 @@ def receipt_time(stamp: datetime | None, arrived: datetime) -> datetime:
 
 
 def _received_stamp(raw: bytes) -> datetime | None:
-    """The time in the topmost Received: header (added by the last mail server, ours)."""
+    """The time in the topmost Received: header of a message not otherwise parsed."""
     try:
         header = BytesHeaderParser().parsebytes(raw[:65536]).get("Received")
-        return parsedate_to_datetime(str(header).rsplit(";", 1)[1].strip()) if header and ";" in str(header) else None
-    except Exception:  # an unreadable stamp is simply not used
+    except Exception:  # headers too broken to read: no stamp
         return None
+    return received_stamp(str(header) if header else None)
 
 
 def _thread(session: Session, parsed: ParsedMessage, subject: str) -> Request | None:

@@ -183,3 +183,12 @@ def test_auto_reply_and_bulk_headers_are_reported() -> None:
 def test_bytearray_and_memoryview_input_are_accepted() -> None:
     raw = simple()
     assert parse_message(bytearray(raw)).sender == parse_message(memoryview(raw)).sender == "hong@example.com"  # type: ignore[arg-type]
+
+
+def test_the_topmost_received_stamp_is_read_with_the_headers() -> None:
+    raw = (b"Received: from mx.example.net by mail.dsar.example; Tue, 10 Nov 2026 09:00:05 +0900\r\n"
+           b"Received: from laptop by mx.example.net; Tue, 10 Nov 2026 08:59:58 +0900\r\n"
+           b"From: a@example.com\r\nTo: privacy@dsar.example\r\nSubject: x\r\n\r\nbody\r\n")
+    assert parse_message(raw).received == datetime(2026, 11, 10, 0, 0, 5, tzinfo=UTC)
+    unreadable = raw.replace(b"Tue, 10 Nov 2026 09:00:05 +0900", b"yesterday")
+    assert parse_message(unreadable).received is None
